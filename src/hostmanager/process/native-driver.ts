@@ -1,0 +1,22 @@
+/** The `runChild` actor for native children: bridges a NativeProcess to the child machine. */
+import { fromCallback } from 'xstate';
+import type { ProcessCommand, ProcessReport, RunChildInput } from '../child/child.machine.js';
+import { NativeProcess } from './native-process.js';
+
+export function nativeRunChild(logDir: string) {
+  return fromCallback<ProcessCommand, RunChildInput>(({ input, sendBack, receive }) => {
+    const report = (event: ProcessReport) => sendBack(event);
+    const proc = new NativeProcess(input.instanceId, input.launch, logDir, {
+      onSpawn: (pid) => report({ type: 'SPAWNED', pid }),
+      onExit: (code, signal) => report({ type: 'EXITED', code, signal }),
+      onSpawnError: (message, recoverable) => report({ type: 'SPAWN_FAILED', message, recoverable }),
+    });
+    receive((command) => proc.signalGroup(command.type === 'TERM' ? 'SIGTERM' : 'SIGKILL'));
+    proc.start();
+    // The machine stops this actor only once the child exited, or when the supervisor is torn
+    // down without a graceful stop; in that case nothing may be left running behind us.
+    return () => {
+      if (proc.running) proc.signalGroup('SIGKILL');
+    };
+  });
+}

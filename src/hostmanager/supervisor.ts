@@ -1,0 +1,207 @@
+/**
+ * Holds one child machine per SCF instance and reconciles the table with the site config
+ * (REFERENCE 1.2). Everything that touches processes goes through the `runChild` actor given to
+ * the constructor, so the same supervisor runs native processes, docker services or fakes.
+ */
+import { EventEmitter } from 'node:events';
+import { createActor, type Actor, type AnyActorLogic } from 'xstate';
+import type { Logger } from 'pino';
+import type { InstanceConfig, SiteConfig } from '../site-config/types.js';
+import { childMachine, nextAction, type ChildMachine, type ChildSpec, type Target } from './child/child.machine.js';
+import { childState, type ChildState } from './child/child-state.js';
+import { DEFAULT_RESTART_POLICY, type RestartPolicyConfig } from './child/restart-policy.js';
+
+export interface SupervisorOptions {
+  runChild: AnyActorLogic;
+  logger: Logger;
+  now?: () => number;
+  rand?: () => number;
+  restartPolicy?: RestartPolicyConfig;
+}
+
+interface Entry {
+  config: InstanceConfig;
+  actor: Actor<ChildMachine>;
+  /** Gone from the SCF (or now `ignore`): dropped from the table once down. */
+  removed: boolean;
+  lastAction: string;
+}
+
+export type TargetRequest = [instanceId: string, target: Target];
+
+const SETTLED = new Set(['down', '?']);
+
+export class Supervisor extends EventEmitter<{ change: [] }> {
+  private readonly children = new Map<string, Entry>();
+  private readonly machine: ChildMachine;
+  private readonly now: () => number;
+  private readonly rand: () => number;
+  private readonly policy: RestartPolicyConfig;
+
+  constructor(private readonly opts: SupervisorOptions) {
+    super();
+    this.machine = childMachine.provide({ actors: { runChild: opts.runChild } }) as ChildMachine;
+    this.now = opts.now ?? Date.now;
+    this.rand = opts.rand ?? Math.random;
+    this.policy = opts.restartPolicy ?? DEFAULT_RESTART_POLICY;
+  }
+
+  /**
+   * Applies a (re)loaded SCF: new instances are added with the target of their `manage` value,
+   * instances whose launch-relevant fields changed are restarted if up, removed or `ignore`d ones
+   * are brought down and dropped, and the rest is left alone.
+   */
+  apply(config: SiteConfig): { added: string[]; changed: string[]; removed: string[] } {
+    const added: string[] = [];
+    const changed: string[] = [];
+    const removed: string[] = [];
+    const wanted = new Map(config.instances.filter((i) => i.manage !== 'ignore').map((i) => [i.instanceId, i]));
+    for (const [id, entry] of this.children) {
+      const next = wanted.get(id);
+      if (next === undefined) {
+        if (!entry.removed) removed.push(id);
+        entry.removed = true;
+        entry.actor.send({ type: 'SET_TARGET', target: 'down' });
+        continue;
+      }
+      entry.removed = false;
+      const before = entry.config;
+      entry.config = next;
+      if (launchKey(before) !== launchKey(next)) {
+        changed.push(id);
+        entry.actor.send({ type: 'RECONFIGURE', ...this.spec(next) });
+      } else if (before.stopGraceMs !== next.stopGraceMs || JSON.stringify(before.restart) !== JSON.stringify(next.restart)) {
+        entry.actor.send({ type: 'TUNE', stopGraceMs: next.stopGraceMs, policy: this.policyFor(next) });
+      }
+    }
+    for (const [id, instance] of wanted) {
+      if (this.children.has(id)) continue;
+      added.push(id);
+      this.add(instance);
+    }
+    this.dropSettledRemovals();
+    this.emit('change');
+    return { added, changed, removed };
+  }
+
+  /** Applies target requests in order; `all` matches every child. Returns unknown ids. */
+  setTargets(requests: readonly TargetRequest[]): string[] {
+    const unknown: string[] = [];
+    for (const [id, target] of requests) {
+      if (id === 'all') {
+        for (const entry of this.children.values()) if (!entry.removed) entry.actor.send({ type: 'SET_TARGET', target });
+        continue;
+      }
+      const entry = this.children.get(id);
+      if (entry === undefined || entry.removed) unknown.push(id);
+      else entry.actor.send({ type: 'SET_TARGET', target });
+    }
+    return unknown;
+  }
+
+  states(): ChildState[] {
+    const now = this.now();
+    return [...this.children.values()].map((e) =>
+      childState(e.config.agentClass, e.actor.getSnapshot(), now, e.removed ? 'down' : undefined),
+    );
+  }
+
+  has(id: string): boolean {
+    const entry = this.children.get(id);
+    return entry !== undefined && !entry.removed;
+  }
+
+  get size(): number {
+    return this.children.size;
+  }
+
+  /**
+   * Brings every child down and empties the table. After `deadlineMs` the machines are stopped,
+   * which SIGKILLs any process group still alive, so shutdown always ends.
+   */
+  async stopAll(deadlineMs: number): Promise<void> {
+    for (const entry of this.children.values()) entry.removed = true;
+    this.setTargetsOnAll('down');
+    this.dropSettledRemovals();
+    await this.waitFor(() => this.children.size === 0, deadlineMs);
+    for (const entry of this.children.values()) entry.actor.stop();
+    this.children.clear();
+    this.emit('change');
+  }
+
+  /** Resolves once `done()` holds (checked on every change) or the deadline passes. */
+  waitFor(done: () => boolean, deadlineMs: number): Promise<boolean> {
+    if (done()) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const finish = (ok: boolean) => {
+        clearTimeout(timer);
+        this.off('change', check);
+        resolve(ok);
+      };
+      const check = () => {
+        if (done()) finish(true);
+      };
+      const timer = setTimeout(() => finish(done()), deadlineMs);
+      this.on('change', check);
+    });
+  }
+
+  private setTargetsOnAll(target: Target): void {
+    for (const entry of this.children.values()) entry.actor.send({ type: 'SET_TARGET', target });
+  }
+
+  private add(instance: InstanceConfig): void {
+    const actor = createActor(this.machine, {
+      input: {
+        instanceId: instance.instanceId,
+        target: instance.manage.endsWith('/up') ? 'up' : 'down',
+        ...this.spec(instance),
+        now: this.now,
+        rand: this.rand,
+      },
+    });
+    const entry: Entry = { config: instance, actor, removed: false, lastAction: '' };
+    this.children.set(instance.instanceId, entry);
+    actor.subscribe({
+      next: (snapshot) => {
+        const action = nextAction(snapshot.value);
+        if (action === entry.lastAction) return;
+        this.opts.logger.info(
+          { instance: instance.instanceId, from: entry.lastAction || null, to: action, target: snapshot.context.target, reason: snapshot.context.reason },
+          `${instance.instanceId}: ${entry.lastAction || 'new'} -> ${action}`,
+        );
+        entry.lastAction = action;
+        if (entry.removed && SETTLED.has(action)) this.dropSettledRemovals();
+        this.emit('change');
+      },
+      error: (err) => this.opts.logger.error({ err, instance: instance.instanceId }, 'child machine failed'),
+    });
+    actor.start();
+  }
+
+  private dropSettledRemovals(): void {
+    for (const [id, entry] of this.children) {
+      if (!entry.removed || !SETTLED.has(nextAction(entry.actor.getSnapshot().value))) continue;
+      entry.actor.stop();
+      this.children.delete(id);
+    }
+  }
+
+  private spec(instance: InstanceConfig): ChildSpec {
+    return {
+      launch: instance.launch,
+      notOperableReason: instance.notOperableReason ?? null,
+      stopGraceMs: instance.stopGraceMs,
+      policy: this.policyFor(instance),
+    };
+  }
+
+  private policyFor(instance: InstanceConfig): RestartPolicyConfig {
+    return { ...this.policy, ...instance.restart };
+  }
+}
+
+/** The fields whose change means the running process no longer matches its config. */
+function launchKey(i: InstanceConfig): string {
+  return JSON.stringify([i.agentClass, i.manage.split('/')[0], i.launch, i.notOperableReason ?? null]);
+}
