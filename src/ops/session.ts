@@ -40,6 +40,8 @@ export interface OpSessionOptions {
 
 export const DEFAULT_MAX_MESSAGES = 100;
 const ORDER: readonly OpStatus[] = ['starting', 'running', 'stopping', 'done'];
+// setTimeout fires at once beyond this; longer waits are treated as "no limit".
+const MAX_TIMER_MS = 2_147_483_647;
 
 export class OpSession {
   readonly start_time: number;
@@ -68,7 +70,7 @@ export class OpSession {
     this.#now = opts.now ?? Date.now;
     this.#max = Math.max(1, opts.maxMessages ?? DEFAULT_MAX_MESSAGES);
     this.#onMessage = opts.onMessage;
-    this.finished = new Promise((resolve) => this.#doneListeners.add(resolve));
+    this.finished = new Promise((resolve) => this.#doneListeners.add(() => resolve()));
     this.start_time = this.#seconds();
     this.addMessage('Status is now "starting".', this.start_time);
   }
@@ -93,24 +95,33 @@ export class OpSession {
     if (next === 'done') this.end_time = ts;
     this.addMessage(`Status is now "${next}".`, ts);
     if (next === 'done') {
-      for (const listener of this.#doneListeners) listener();
+      for (const listener of [...this.#doneListeners]) listener();
       this.#doneListeners.clear();
     }
     return true;
   }
 
   /**
-   * Calls `listener` once when the session is done (at once if it already is). Returns an
-   * unsubscribe function: a waiter that gives up must drop its listener, or timed-out waits on a
-   * process that runs for weeks would pile up.
+   * Resolves true once the session is done, or false when `timeoutSec` passes (null: no limit)
+   * or `signal` aborts, whichever is first. A waiter that gives up drops its listener and timer,
+   * so timed-out polls on a process that runs for weeks do not pile up.
    */
-  onDone(listener: () => void): () => void {
-    if (this.isDone) {
-      listener();
-      return () => {};
-    }
-    this.#doneListeners.add(listener);
-    return () => this.#doneListeners.delete(listener);
+  waitDone(timeoutSec: number | null, signal?: AbortSignal): Promise<boolean> {
+    if (this.isDone) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      let timer: NodeJS.Timeout | undefined;
+      const finish = () => {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', finish);
+        this.#doneListeners.delete(finish);
+        resolve(this.isDone);
+      };
+      const ms = timeoutSec === null ? Infinity : Math.max(0, timeoutSec * 1000);
+      if (ms <= MAX_TIMER_MS) timer = setTimeout(finish, ms);
+      if (signal?.aborted) return finish();
+      signal?.addEventListener('abort', finish, { once: true });
+      this.#doneListeners.add(finish);
+    });
   }
 
   addMessage(text: string, timestamp = this.#seconds()): void {

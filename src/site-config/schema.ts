@@ -51,7 +51,8 @@ const seconds = z
 /** An `agent-classes:` entry: how to launch every instance of the class. */
 export const agentClassSchema = z
   .looseObject({ command: command.nullish(), cwd: text.nullish(), env: env.nullish() }, mapping)
-  .nullable();
+  .nullable()
+  .transform((cls) => cls ?? {});
 
 export const instanceSchema = z.looseObject(
   {
@@ -59,7 +60,7 @@ export const instanceSchema = z.looseObject(
     'instance-id': name,
     // Left to normaliseManage: a value it does not know skips the entry with a warning instead
     // of rejecting the whole file.
-    manage: z.unknown(),
+    manage: z.unknown().optional(),
     arguments: argumentList.nullish(),
     command: command.nullish(),
     cwd: text.nullish(),

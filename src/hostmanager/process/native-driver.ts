@@ -3,10 +3,12 @@ import { fromCallback } from 'xstate';
 import type { ProcessCommand, ProcessReport, RunChildInput } from '../child/child.machine.js';
 import { NativeProcess } from './native-process.js';
 
-export function nativeRunChild(logDir: string) {
+/** `logDir` is read at each launch, so a reloaded SCF with a new `log-dir` takes effect. */
+export function nativeRunChild(logDir: string | (() => string)) {
   return fromCallback<ProcessCommand, RunChildInput>(({ input, sendBack, receive }) => {
     const report = (event: ProcessReport) => sendBack(event);
-    const proc = new NativeProcess(input.instanceId, input.launch, logDir, {
+    const dir = typeof logDir === 'function' ? logDir() : logDir;
+    const proc = new NativeProcess(input.instanceId, input.launch, dir, {
       onSpawn: (pid) => report({ type: 'SPAWNED', pid }),
       onExit: (code, signal) => report({ type: 'EXITED', code, signal }),
       onSpawnError: (message, recoverable) => report({ type: 'SPAWN_FAILED', message, recoverable }),
