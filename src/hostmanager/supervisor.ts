@@ -17,6 +17,8 @@ export interface SupervisorOptions {
   now?: () => number;
   rand?: () => number;
   restartPolicy?: RestartPolicyConfig;
+  /** With the instance-id, names the compose service of a `manage: docker` instance. */
+  dockerServicePrefix?: string;
 }
 
 interface Entry {
@@ -102,7 +104,7 @@ export class Supervisor extends EventEmitter<{ change: [] }> {
   states(): ChildState[] {
     const now = this.now();
     return [...this.children.values()].map((e) =>
-      childState(e.config.agentClass, e.actor.getSnapshot(), now, e.removed ? 'down' : undefined),
+      childState(this.displayClass(e.config), e.actor.getSnapshot(), now, e.removed ? 'down' : undefined),
     );
   }
 
@@ -187,10 +189,18 @@ export class Supervisor extends EventEmitter<{ change: [] }> {
     }
   }
 
+  /** OCS marks docker instances `[d]`, or `[d?]` when no compose service was found for them. */
+  private displayClass(instance: InstanceConfig): string {
+    return isDocker(instance) ? `${instance.agentClass}[d?]` : instance.agentClass;
+  }
+
   private spec(instance: InstanceConfig): ChildSpec {
+    const service = `${this.opts.dockerServicePrefix ?? 'ocs-'}${instance.instanceId}`;
     return {
       launch: instance.launch,
-      notOperableReason: instance.notOperableReason ?? null,
+      notOperableReason: isDocker(instance)
+        ? `docker-compose service "${service}" not found in the compose files given`
+        : (instance.notOperableReason ?? null),
       stopGraceMs: instance.stopGraceMs,
       policy: this.policyFor(instance),
     };
@@ -199,6 +209,10 @@ export class Supervisor extends EventEmitter<{ change: [] }> {
   private policyFor(instance: InstanceConfig): RestartPolicyConfig {
     return { ...this.policy, ...instance.restart };
   }
+}
+
+function isDocker(instance: InstanceConfig): boolean {
+  return instance.manage.startsWith('docker/');
 }
 
 /** The fields whose change means the running process no longer matches its config. */

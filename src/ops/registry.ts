@@ -12,7 +12,9 @@
 import { CoxError, Errors, isCoxError } from '../shared/errors.js';
 import { ResponseCode } from './codes.js';
 import { OpSession, type SessionJSON } from './session.js';
-import type { EmptySession, OpAction, OpDefinition, OpInfo, OpLogger, OpsDescription, OpType, Outcome, Reply } from './types.js';
+import type {
+  EmptySession, OpAction, OpDefinition, OpInfo, OpLogger, OpsDescription, OpType, Outcome, Reply,
+} from './types.js';
 
 export type * from './types.js';
 
@@ -61,9 +63,6 @@ export class OpRegistry {
 
   has(name: string): boolean {
     return this.#ops.has(name);
-  }
-  opType(name: string): OpType | undefined {
-    return this.#ops.get(name)?.type;
   }
   /** The current or most recent session; undefined if the op never ran. */
   session(name: string): OpSession | undefined {

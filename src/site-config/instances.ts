@@ -27,8 +27,10 @@ export function readInstances(
   const out: Pick<SiteConfig, 'hostManager' | 'instances' | 'warnings'> = { instances: [], warnings: [] };
   const idLines = new Map<string, number>();
   const errors: string[] = [];
-  const warn = (path: DataPath, reason: string) =>
-    out.warnings.push({ file: ctx.source.file, line: ctx.source.lineOf(path), message: ctx.source.at(path, reason) });
+  const warn = (path: DataPath, reason: string): void => {
+    const { file } = ctx.source;
+    out.warnings.push({ file, line: ctx.source.lineOf(path), message: ctx.source.at(path, reason) });
+  };
 
   entries.forEach((entry, i) => {
     const path = [...ctx.at, i];
@@ -37,14 +39,16 @@ export function readInstances(
     const idPath = [...path, 'instance-id'];
     const firstLine = idLines.get(instanceId);
     if (firstLine !== undefined) {
-      errors.push(ctx.source.at(idPath, `duplicate instance-id "${instanceId}" (first on line ${firstLine})`));
+      const reason = `duplicate instance-id "${instanceId}" (first on line ${firstLine})`;
+      errors.push(ctx.source.at(idPath, reason));
       return;
     }
     idLines.set(instanceId, ctx.source.lineOf(idPath));
 
     if (entry['agent-class'] === 'HostManager') {
       // OCS skips every HostManager entry, so a stray second one must not fail the file.
-      if (out.hostManager) warn(path, `a second HostManager entry is ignored (the first is on line ${out.hostManager.line})`);
+      const first = out.hostManager;
+      if (first) warn(path, `a second HostManager entry is ignored (the first is on line ${first.line})`);
       else out.hostManager = { instanceId, arguments: entry.arguments ?? [], line };
       return;
     }
@@ -62,10 +66,9 @@ export function readInstances(
       manage,
       arguments: entry.arguments ?? [],
       // Docker children are launched by compose, and ignored ones not at all.
-      ...(manage.startsWith('host/')
-        ? resolveLaunch(entry, classEntry, ctx.scfDir)
-        : { launch: null }),
+      ...(manage.startsWith('host/') ? resolveLaunch(entry, classEntry, ctx.scfDir) : { launch: null }),
       stopGraceMs: (entry['stop-timeout'] ?? DEFAULT_STOP_TIMEOUT_S) * 1000,
+      ...(entry.restart ? { restart: entry.restart } : {}),
       line,
     });
   });

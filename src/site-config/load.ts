@@ -55,14 +55,26 @@ export function parseSiteConfig(text: string, opts: SiteConfigOptions): SiteConf
   };
 }
 
-function validate<S extends z.ZodType>(source: YamlSource, schema: S, value: unknown, at: DataPath): z.output<S> {
+function validate<S extends z.ZodType>(
+  source: YamlSource,
+  schema: S,
+  value: unknown,
+  at: DataPath,
+): z.output<S> {
   const result = schema.safeParse(value);
   if (result.success) return result.data;
-  throw Errors.CONFIG_INVALID(result.error.issues.map((i) => source.at([...at, ...i.path], i.message)).join('\n'));
+  // Zod reports in schema order; the operator reads the file top to bottom.
+  const messages = result.error.issues
+    .map((issue) => {
+      const where = [...at, ...issue.path];
+      return { line: source.lineOf(where), text: source.at(where, issue.message) };
+    })
+    .sort((a, b) => a.line - b.line);
+  throw Errors.CONFIG_INVALID(messages.map((m) => m.text).join('\n'));
 }
 
 function selectHost(source: YamlSource, hosts: Record<string, unknown>, wanted: string | undefined): string {
-  const candidates = wanted ? [wanted] : [os.hostname(), 'localhost'];
+  const candidates = wanted ? [wanted] : [...new Set([os.hostname(), 'localhost'])];
   const found = candidates.find((h) => Object.hasOwn(hosts, h));
   if (found !== undefined) return found;
   const known = Object.keys(hosts).join(', ') || 'none';

@@ -48,6 +48,29 @@ const seconds = z
   .number({ error: 'expected a number of seconds > 0' })
   .positive({ error: 'expected a number of seconds > 0' });
 
+const fraction = z
+  .number({ error: 'expected a number from 0 to 1' })
+  .min(0, { error: 'expected a number from 0 to 1' })
+  .max(0.99, { error: 'expected a number from 0 to 1' });
+
+/** coxswain's restart tuning, in seconds; OCS ignores it. */
+const restart = z
+  .strictObject(
+    {
+      'stable-after': seconds.optional(),
+      'backoff-base': seconds.optional(),
+      'backoff-max': seconds.optional(),
+      jitter: fraction.optional(),
+    },
+    { error: 'expected a mapping of stable-after, backoff-base, backoff-max (seconds) and jitter (0-1)' },
+  )
+  .transform((r) => ({
+    ...(r['stable-after'] !== undefined ? { stableAfterMs: r['stable-after'] * 1000 } : {}),
+    ...(r['backoff-base'] !== undefined ? { baseDelayMs: r['backoff-base'] * 1000 } : {}),
+    ...(r['backoff-max'] !== undefined ? { maxDelayMs: r['backoff-max'] * 1000 } : {}),
+    ...(r.jitter !== undefined ? { jitter: r.jitter } : {}),
+  }));
+
 /** An `agent-classes:` entry: how to launch every instance of the class. */
 export const agentClassSchema = z
   .looseObject({ command: command.nullish(), cwd: text.nullish(), env: env.nullish() }, mapping)
@@ -66,6 +89,7 @@ export const instanceSchema = z.looseObject(
     cwd: text.nullish(),
     env: env.nullish(),
     'stop-timeout': seconds.nullish(),
+    restart: restart.nullish(),
   },
   mapping,
 );

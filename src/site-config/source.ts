@@ -20,7 +20,10 @@ export class YamlSource {
     this.value = doc.toJS();
   }
 
-  /** Parses `text`; a syntax error throws CONFIG_INVALID as `file:line: message` (first error only: later ones are usually fallout). */
+  /**
+   * Parses `text`; a syntax error throws CONFIG_INVALID as `file:line: message`. Only the first
+   * error is reported: the ones after it are usually its fallout.
+   */
   static parse(text: string, file: string): YamlSource {
     const lines = new LineCounter();
     // Merge keys (`<<: *base`) are on because PyYAML, and so OCS, accepts them.

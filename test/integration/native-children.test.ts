@@ -17,7 +17,7 @@ describe('native children (real processes)', () => {
     t = makeSupervisor();
     t.apply([nodeInstance('crashy', 'crasher.mjs', ['3', '300'], { restart: fast })]);
     const first = await waitUntil(() => t.state('crashy')?.pid, 5_000, 'first pid');
-    const relaunched = await waitUntil(() => (t.state('crashy')!.relaunches >= 1 ? t.state('crashy') : null), 5_000, 'relaunch');
+    const relaunched = await waitUntil(() => (t.state('crashy')!.crashes >= 1 ? t.state('crashy') : null), 5_000, 'relaunch');
     expect(relaunched.last_exit).toBe('exited with code 3');
     expect(relaunched.reason).toMatch(/exited with code 3 after a stable run of 0\.\d s; relaunched at once|running \(pid \d+\)/);
     const second = await waitUntil(() => t.state('crashy')?.pid, 5_000, 'second pid');

@@ -15,7 +15,8 @@ export interface ChildState {
   pid: number | null;
   reason: string;
   last_exit: string | null;
-  relaunches: number;
+  /** Unexpected exits since the child was added. */
+  crashes: number;
   /** Unix seconds of the next relaunch while in `start_at`. */
   next_start_at: number | null;
   /** Unix seconds since which the current process has run. */
@@ -41,7 +42,7 @@ export function childState(
     pid: ctx.pid,
     reason: ctx.reason,
     last_exit: ctx.lastExit,
-    relaunches: ctx.relaunches,
+    crashes: ctx.crashes,
     next_start_at: action === 'start_at' && ctx.nextStartAt !== null ? ctx.nextStartAt / 1000 : null,
     up_since: action === 'up' && ctx.startedAt !== null ? ctx.startedAt / 1000 : null,
   };

@@ -63,9 +63,8 @@ export interface ChildContext extends ChildInput {
   restart: RestartState;
   /** Times of unexpected exits inside the stability window. */
   exits: number[];
-  /** Launches after the first one. */
-  relaunches: number;
-  launches: number;
+  /** Unexpected exits since the child was added. */
+  crashes: number;
   /** Why the child is where it is, for operators. */
   reason: string;
   nextStartAt: number | null;
@@ -117,8 +116,6 @@ export const childMachine = setup({
       return { ...spec, restart: INITIAL_RESTART_STATE };
     }),
     noteLaunch: assign({
-      launches: ({ context }) => context.launches + 1,
-      relaunches: ({ context }) => context.relaunches + (context.launches > 0 ? 1 : 0),
       nextStartAt: null,
       pid: null,
       startedAt: null,
@@ -137,6 +134,7 @@ export const childMachine = setup({
       return {
         pid: null,
         restart: decision.state,
+        crashes: context.crashes + 1,
         exits: [...pruneExits(context.exits, facts.exitedAt), facts.exitedAt],
         lastExit: describeExit(facts),
         reason: decision.reason,
@@ -156,8 +154,7 @@ export const childMachine = setup({
     startedAt: null,
     restart: INITIAL_RESTART_STATE,
     exits: [],
-    relaunches: 0,
-    launches: 0,
+    crashes: 0,
     reason: input.launch === null ? (input.notOperableReason ?? 'not operable') : 'not started',
     nextStartAt: null,
     nextDelayMs: 0,

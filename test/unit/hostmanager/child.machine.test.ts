@@ -68,7 +68,7 @@ describe('child machine', () => {
     expect(t.driver.launches).toHaveLength(2);
     expect(t.driver.launches[0]!.stopped).toBe(true);
     expect(t.action()).toBe('wait_start');
-    expect(t.ctx().relaunches).toBe(1);
+    expect(t.ctx().crashes).toBe(1);
     expect(t.ctx().lastExit).toBe('exited with code 3');
   });
 

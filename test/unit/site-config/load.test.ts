@@ -163,6 +163,18 @@ hosts:
     });
   });
 
+  it('reads restart tuning in seconds into milliseconds', () => {
+    const text = `hosts:
+  lab1:
+    agent-instances:
+      - {agent-class: A, instance-id: a1, command: [run], restart: {stable-after: 2, backoff-base: 0.5, backoff-max: 30, jitter: 0.1}}
+      - {agent-class: A, instance-id: a2, command: [run]}
+`;
+    const [a1, a2] = parseSiteConfig(text, { ...opts, host: 'lab1' }).instances;
+    expect(a1?.restart).toEqual({ stableAfterMs: 2000, baseDelayMs: 500, maxDelayMs: 30_000, jitter: 0.1 });
+    expect(a2?.restart).toBeUndefined();
+  });
+
   it('reads entries brought in by YAML anchors and merge keys', () => {
     const text = `hosts:
   lab1:
@@ -202,7 +214,7 @@ describe('loadSiteConfig', () => {
     const config = loadSiteConfig({ file: path.join(repoRoot, 'site-config/default.yaml'), host: 'localhost', cwd: '/tmp' });
     expect(config.warnings).toEqual([]);
     expect(config.hostManager?.instanceId).toBe('hm-localhost');
-    expect(config.hostManager?.arguments).toEqual(['--initial-state', 'up']);
+    expect(config.hostManager?.arguments).toEqual(['--docker-service-prefix', 'ocs-']);
     expect(config.hub).toEqual({ wampHttp: 'http://127.0.0.1:8011/call', addressRoot: 'observatory' });
     expect(config.logDir).toBe('/tmp/logs');
     const byId = Object.fromEntries(config.instances.map((i) => [i.instanceId, i]));
@@ -216,7 +228,7 @@ describe('loadSiteConfig', () => {
     }
   });
 
-  it('resolves a relative file against cwd and keeps it relative in messages', () => {
+  it('resolves a relative file against cwd', () => {
     const config = loadSiteConfig({ file: 'site-config/default.yaml', host: 'localhost', cwd: repoRoot });
     expect(config.file).toBe(path.join(repoRoot, 'site-config/default.yaml'));
   });

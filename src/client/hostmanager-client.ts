@@ -1,0 +1,74 @@
+/** A typed client for a host manager's HTTP API (REST under /api). */
+import type { ChildState } from '../hostmanager/child/child-state.js';
+import type { ParseStatus } from '../hostmanager/config-state.js';
+import type { OpsDescription } from '../ops/types.js';
+import type { SessionJSON } from '../ops/session.js';
+import { HttpClient, type HttpClientOptions } from './http.js';
+
+export interface ChildrenView {
+  host: string | null;
+  instance_id: string;
+  manager: { running: boolean; status: string | null; success: boolean | null };
+  children: ChildState[];
+  config_parse_status: ParseStatus;
+}
+
+export interface OpReply {
+  code: number;
+  message: string;
+  session: SessionJSON | Record<string, never>;
+}
+
+export type TargetRequest = [string, 'up' | 'down'];
+
+export class HostManagerClient {
+  private readonly http: HttpClient;
+
+  constructor(opts: HttpClientOptions) {
+    this.http = new HttpClient(opts);
+  }
+
+  children(): Promise<ChildrenView> {
+    return this.http.request('GET', '/api/children');
+  }
+
+  logs(instanceId: string, lines = 100): Promise<{ instance_id: string; file: string; lines: string[] }> {
+    return this.http.request('GET', `/api/children/${encodeURIComponent(instanceId)}/logs?lines=${lines}`);
+  }
+
+  ops(): Promise<OpsDescription> {
+    return this.http.request('GET', '/api/ops');
+  }
+
+  start(op: string, params: object = {}): Promise<OpReply> {
+    return this.http.request('POST', `/api/ops/${encodeURIComponent(op)}/start`, params);
+  }
+
+  stop(op: string): Promise<OpReply> {
+    return this.http.request('POST', `/api/ops/${encodeURIComponent(op)}/stop`, {});
+  }
+
+  status(op: string): Promise<OpReply> {
+    return this.http.request('GET', `/api/ops/${encodeURIComponent(op)}`);
+  }
+
+  /** `timeoutSec` null waits until done; the HTTP timeout is set a little above the op's. */
+  wait(op: string, timeoutSec: number | null): Promise<OpReply> {
+    const httpTimeout = timeoutSec === null ? 24 * 3600_000 : timeoutSec * 1000 + 5_000;
+    return this.http.request('POST', `/api/ops/${encodeURIComponent(op)}/wait`, { timeout: timeoutSec }, httpTimeout);
+  }
+
+  /**
+   * Sets target states as ocsbow does: through `update` when the manager runs, otherwise by
+   * starting `manager` with every other child down and these requests applied.
+   */
+  async update(requests: TargetRequest[], opts: { reloadConfig?: boolean } = {}): Promise<OpReply> {
+    const view = await this.children();
+    if (!view.manager.running) {
+      return this.start('manager', { requests: [['all', 'down'], ...requests] });
+    }
+    const started = await this.start('update', { requests, reload_config: opts.reloadConfig ?? false });
+    if (started.code !== 0) return started;
+    return this.wait('update', 30);
+  }
+}

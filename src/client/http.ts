@@ -1,0 +1,44 @@
+/** Minimal JSON-over-HTTP for the typed clients: a base URL, an optional bearer token, timeouts. */
+import { CoxError } from '../shared/errors.js';
+
+export interface HttpClientOptions {
+  url: string;
+  token?: string;
+  /** Per request, in ms; long waits pass their own. */
+  timeoutMs?: number;
+}
+
+export class HttpClient {
+  constructor(private readonly opts: HttpClientOptions) {}
+
+  async request<T>(method: 'GET' | 'POST', path: string, body?: unknown, timeoutMs = this.opts.timeoutMs ?? 10_000): Promise<T> {
+    const headers: Record<string, string> = {};
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    if (this.opts.token) headers.authorization = `Bearer ${this.opts.token}`;
+    const url = new URL(path, this.opts.url);
+    let res: Response;
+    try {
+      res = await fetch(url, {
+        method,
+        headers,
+        body: body === undefined ? null : JSON.stringify(body),
+        signal: AbortSignal.timeout(timeoutMs),
+      });
+    } catch (err) {
+      const cause = (err as Error & { cause?: { code?: string } }).cause?.code ?? (err as Error).message;
+      throw new CoxError('COX_UNREACHABLE', `cannot reach ${url.origin}: ${cause}`, 503, { cause: err });
+    }
+    const text = await res.text();
+    let json: unknown;
+    try {
+      json = text ? JSON.parse(text) : null;
+    } catch {
+      throw new CoxError('COX_BAD_RESPONSE', `${method} ${url.pathname}: HTTP ${res.status}, not JSON: ${text.slice(0, 200)}`, 502);
+    }
+    if (!res.ok) {
+      const e = json as { code?: string; message?: string } | null;
+      throw new CoxError(e?.code ?? 'COX_HTTP_ERROR', e?.message ?? `${method} ${url.pathname}: HTTP ${res.status}`, res.status);
+    }
+    return json as T;
+  }
+}

@@ -1,0 +1,57 @@
+/**
+ * `cox hostmanager`: loads the SCF, serves HTTP, starts the `manager` process, and stops
+ * gracefully on SIGTERM/SIGINT (every child down within its grace time, then exit 0).
+ */
+import type { Command } from 'commander';
+import pino, { type Logger } from 'pino';
+import { Errors } from '../shared/errors.js';
+import { ConfigState } from './config-state.js';
+import { HostManager } from './host-manager.js';
+import { buildHostManagerApp } from './http/app.js';
+import { isLoopback, mergeScfArguments, type HostManagerOptions } from './options.js';
+
+export async function runHostManagerDaemon(cmd: Command): Promise<void> {
+  const first = cmd.opts<HostManagerOptions>();
+  const config = new ConfigState({ file: first.siteFile, ...(first.siteHost ? { host: first.siteHost } : {}) });
+  const { config: site, error } = config.reload();
+  // At boot there is no last good config to fall back on; systemd's Restart= retries.
+  if (site === null) throw Errors.CONFIG_INVALID(error ?? 'no site config');
+  const hmEntry = site.hostManager;
+  const opts = mergeScfArguments(cmd, hmEntry?.arguments ?? [], `${site.file}:${hmEntry?.line ?? 1}`);
+  if (!isLoopback(opts.address) && !opts.token) {
+    throw Errors.CONFIG_INVALID(`--address ${opts.address} is not loopback: set --token (or COX_TOKEN) so the API is not open to the network`);
+  }
+  const logger = pino({ level: opts.quiet ? 'warn' : opts.logLevel, base: { host: site.host } });
+  for (const w of site.warnings) logger.warn(w.message);
+
+  let stopping: Promise<void> | null = null;
+  const hm = new HostManager({
+    config,
+    logger,
+    ...(opts.initialState ? { initialState: opts.initialState } : {}),
+    onDie: () => void shutdown('die'),
+  });
+  const app = await buildHostManagerApp({ hm, logger, ...(opts.token ? { token: opts.token } : {}) });
+  await app.listen({ host: opts.address, port: opts.port });
+  logger.info({ url: `http://${opts.address}:${(app.server.address() as { port: number }).port}`, instance_id: hm.instanceId, site_file: site.file }, 'host manager listening');
+  hm.start();
+
+  function shutdown(why: string): Promise<void> {
+    stopping ??= stopAll(why, hm, app.close.bind(app), logger);
+    return stopping;
+  }
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, () => void shutdown(signal));
+}
+
+async function stopAll(why: string, hm: HostManager, closeHttp: () => Promise<void>, logger: Logger): Promise<void> {
+  logger.info({ why }, 'shutting down: bringing every child down');
+  const forced = setTimeout(() => {
+    logger.error('graceful shutdown deadline passed; exiting');
+    process.exit(1);
+  }, 30_000);
+  forced.unref();
+  await hm.stop();
+  await closeHttp();
+  logger.info('stopped');
+  process.exit(0);
+}

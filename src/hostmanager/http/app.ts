@@ -1,0 +1,64 @@
+/**
+ * The host manager's HTTP face, built without listening (Fastify's testing pattern): REST ops and
+ * children views under /api, and the OCS /call bridge on every other POST path.
+ */
+import { timingSafeEqual } from 'node:crypto';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import { callBridge } from '../../ops/http/call-bridge.js';
+import { opsRoutes } from '../../ops/http/ops-routes.js';
+import { isCoxError } from '../../shared/errors.js';
+import type { HostManager } from '../host-manager.js';
+import { childrenRoutes } from './children-routes.js';
+
+export interface BuildOptions {
+  hm: HostManager;
+  logger: Logger;
+  /**
+   * When set, every request must carry it as `Authorization: Bearer <token>`, or as `?token=`
+   * in the URL, which is how an unmodified OCS client (whose `hub.wamp_http` URL may carry a
+   * query) can present it.
+   */
+  token?: string;
+}
+
+export async function buildHostManagerApp(opts: BuildOptions): Promise<FastifyInstance> {
+  // Request lines are logged at info; one per `cox status` poll would drown the state changes.
+  const httpLogger = opts.logger.child({ component: 'http' }, { level: 'warn' });
+  const app = Fastify({ loggerInstance: httpLogger as FastifyBaseLogger });
+  if (opts.token) app.addHook('onRequest', requireToken(opts.token));
+
+  app.setErrorHandler((err, req, reply) => {
+    const status = isCoxError(err) ? err.statusCode : ((err as { statusCode?: number }).statusCode ?? 500);
+    if (status >= 500) req.log.error({ err }, 'request failed');
+    const code = (err as { code?: string }).code ?? 'COX_INTERNAL';
+    return reply.code(status).send({ code, message: status >= 500 ? 'internal error' : (err as Error).message });
+  });
+
+  app.get('/api/health', async () => ({ ok: true, instance_id: opts.hm.instanceId }));
+  await app.register(childrenRoutes, { hm: opts.hm });
+  await app.register(opsRoutes, { registry: opts.hm.registry });
+  await app.register(callBridge, {
+    addressRoot: opts.hm.addressRoot,
+    instanceId: opts.hm.instanceId,
+    agentClass: 'HostManager',
+    registry: opts.hm.registry,
+  });
+  return app;
+}
+
+function requireToken(token: string) {
+  const expected = Buffer.from(token);
+  const matches = (given: string | undefined) => {
+    if (given === undefined) return false;
+    const buf = Buffer.from(given);
+    return buf.length === expected.length && timingSafeEqual(buf, expected);
+  };
+  return async (req: { headers: Record<string, string | string[] | undefined>; query: unknown }, reply: { code(n: number): { send(b: unknown): unknown } }) => {
+    const header = req.headers.authorization;
+    const bearer = typeof header === 'string' && header.startsWith('Bearer ') ? header.slice(7) : undefined;
+    const query = (req.query as { token?: string } | undefined)?.token;
+    if (matches(bearer) || matches(query)) return;
+    return reply.code(401).send({ code: 'COX_UNAUTHORIZED', message: 'a valid token is required (Authorization: Bearer <token> or ?token=)' });
+  };
+}
