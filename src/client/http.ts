@@ -25,8 +25,9 @@ export class HttpClient {
         signal: AbortSignal.timeout(timeoutMs),
       });
     } catch (err) {
-      const cause = (err as Error & { cause?: { code?: string } }).cause?.code ?? (err as Error).message;
-      throw new CoxError('COX_UNREACHABLE', `cannot reach ${url.origin}: ${cause}`, 503, { cause: err });
+      const cause = (err as Error & { cause?: { code?: string; message?: string } }).cause;
+      const why = cause?.code ?? cause?.message ?? (err as Error).message;
+      throw new CoxError('COX_UNREACHABLE', `unreachable (${why})`, 503, { cause: err });
     }
     const text = await res.text();
     let json: unknown;

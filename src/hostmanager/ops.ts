@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import type { OpRegistry } from '../ops/registry.js';
 import type { OpSession } from '../ops/session.js';
-import { validate } from '../shared/validate.js';
+import { check } from '../shared/validate.js';
 import type { ConfigState } from './config-state.js';
 import type { Supervisor, TargetRequest } from './supervisor.js';
 
@@ -14,7 +14,7 @@ const requestsSchema = z.array(z.tuple([z.string().min(1), z.enum(['up', 'down']
 const parser =
   <S extends z.ZodType>(schema: S) =>
   (raw: unknown): z.output<S> =>
-    validate(schema, raw ?? {}, 'params');
+    check(schema, raw ?? {}, 'params');
 
 const managerParams = parser(z.object({ requests: requestsSchema, reload_config: z.boolean().default(true) }));
 const updateParams = parser(z.object({ requests: requestsSchema, reload_config: z.boolean().default(false) }));

@@ -2,10 +2,17 @@
 import type { z } from 'zod';
 import { Errors } from './errors.js';
 
-export function validate<S extends z.ZodType>(schema: S, raw: unknown, where: string): z.output<S> {
-  const result = schema.safeParse(raw);
+/** Parses `value` with `schema`; `where` prefixes the field path (`body`, `query`, `params`). */
+export function check<S extends z.ZodType>(schema: S, value: unknown, where: string): z.output<S> {
+  const result = schema.safeParse(value);
   if (result.success) return result.data;
-  const issue = result.error.issues[0]!;
-  const field = [where, ...issue.path.map(String)].join('.');
-  throw Errors.BAD_REQUEST(`${field}: ${issue.message}`);
+  throw Errors.BAD_REQUEST(zodReason(where, result.error));
+}
+
+/** `body.requests[0][1]: Invalid option: expected one of "up"|"down"`. */
+export function zodReason(where: string, error: z.ZodError): string {
+  const issue = error.issues[0];
+  if (!issue) return `${where}: invalid`;
+  const path = issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('');
+  return `${where}${path}: ${issue.message}`;
 }

@@ -9,7 +9,7 @@ afterEach(async () => {
 });
 
 const children = async (daemon: Daemon) => (await api(daemon, 'GET', '/api/children')).json.children as any[];
-const byId = async (daemon: Daemon) => Object.fromEntries((await children(daemon)).map((c) => [c.instance_id, c]));
+const byId = async (daemon: Daemon): Promise<Record<string, any>> => Object.fromEntries((await children(daemon)).map((c) => [c.instance_id, c]));
 const settled = (daemon: Daemon, want: Record<string, string>) =>
   waitUntil(async () => {
     const now = await byId(daemon);
@@ -70,7 +70,7 @@ describe('host manager daemon (real processes, real HTTP)', () => {
     d = await startDaemon(scfText(sleepers(['a'], 'host/down')));
     const cases: [string, string, unknown, RegExp][] = [
       ['POST', '/api/ops/update/start', { requests: 'all' }, /^params\.requests: /],
-      ['POST', '/api/ops/update/start', { requests: [['a', 'sideways']] }, /^params\.requests\.0\.1: /],
+      ['POST', '/api/ops/update/start', { requests: [['a', 'sideways']] }, /^params\.requests\[0\]\[1\]: /],
       ['POST', '/api/ops/update/start', '{"requests": [', /^body: not valid JSON/],
       ['POST', '/api/ops/update/wait', { timeout: 'soon' }, /^body\.timeout: /],
       ['GET', '/api/children/a/logs?lines=lots', undefined, /^query\.lines: /],

@@ -8,7 +8,7 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { Errors } from '../../shared/errors.js';
-import { validate } from '../../shared/validate.js';
+import { check } from '../../shared/validate.js';
 import type { HostManager } from '../host-manager.js';
 import { readTail } from '../process/log-tail.js';
 import { logFileFor } from '../process/native-process.js';
@@ -31,15 +31,15 @@ export async function childrenRoutes(app: FastifyInstance, opts: { hm: HostManag
   });
 
   app.get('/api/children/:id', async (req) => {
-    const { id } = validate(idParams, req.params, 'params');
+    const { id } = check(idParams, req.params, 'params');
     const state = hm.supervisor.states().find((s) => s.instance_id === id);
     if (!state) throw Errors.NOT_FOUND(`child "${id}"`);
     return state;
   });
 
   app.get('/api/children/:id/logs', async (req) => {
-    const { id } = validate(idParams, req.params, 'params');
-    const { lines } = validate(logsQuery, req.query, 'query');
+    const { id } = check(idParams, req.params, 'params');
+    const { lines } = check(logsQuery, req.query, 'query');
     const logDir = hm.config.current?.logDir;
     if (!hm.supervisor.has(id) || !logDir) throw Errors.NOT_FOUND(`child "${id}"`);
     return { instance_id: id, file: logFileFor(logDir, id), lines: await readTail(logFileFor(logDir, id), lines) };

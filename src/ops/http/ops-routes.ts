@@ -22,6 +22,7 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { z } from 'zod';
 import { Errors, isCoxError } from '../../shared/errors.js';
+import { check } from '../../shared/validate.js';
 import { ResponseCode } from '../codes.js';
 import type { OpRegistry, Outcome } from '../registry.js';
 
@@ -95,21 +96,6 @@ export async function opsRoutes(app: FastifyInstance, { registry }: OpsRoutesOpt
 function send(reply: FastifyReply, { reply: [code, message, session], error }: Outcome) {
   const status = error?.statusCode ?? 200;
   return reply.code(status).send(error ? { code, message, session, error: error.code } : { code, message, session });
-}
-
-/** Parses with `schema` or throws Errors.BAD_REQUEST naming the first bad field. */
-export function check<S extends z.ZodType>(schema: S, value: unknown, where: string): z.output<S> {
-  const result = schema.safeParse(value);
-  if (result.success) return result.data;
-  throw Errors.BAD_REQUEST(zodReason(where, result.error));
-}
-
-/** `body.timeout: Invalid input: expected number, received string`. */
-export function zodReason(where: string, error: z.ZodError): string {
-  const issue = error.issues[0];
-  if (!issue) return `${where}: invalid`;
-  const path = issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('');
-  return `${where}${path}: ${issue.message}`;
 }
 
 /**
