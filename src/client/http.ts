@@ -1,5 +1,5 @@
 /** Minimal JSON-over-HTTP for the typed clients: a base URL, an optional bearer token, timeouts. */
-import { CoxError } from '../shared/errors.js';
+import { CoxError, Errors } from '../shared/errors.js';
 
 export interface HttpClientOptions {
   url: string;
@@ -27,18 +27,19 @@ export class HttpClient {
     } catch (err) {
       const cause = (err as Error & { cause?: { code?: string; message?: string } }).cause;
       const why = cause?.code ?? cause?.message ?? (err as Error).message;
-      throw new CoxError('COX_UNREACHABLE', `unreachable (${why})`, 503, { cause: err });
+      throw Errors.UNREACHABLE(String(why));
     }
     const text = await res.text();
     let json: unknown;
     try {
       json = text ? JSON.parse(text) : null;
     } catch {
-      throw new CoxError('COX_BAD_RESPONSE', `${method} ${url.pathname}: HTTP ${res.status}, not JSON: ${text.slice(0, 200)}`, 502);
+      throw Errors.BAD_RESPONSE(`${method} ${url.pathname}: HTTP ${res.status}, not JSON: ${text.slice(0, 200)}`);
     }
     if (!res.ok) {
       const e = json as { code?: string; message?: string } | null;
-      throw new CoxError(e?.code ?? 'COX_HTTP_ERROR', e?.message ?? `${method} ${url.pathname}: HTTP ${res.status}`, res.status);
+      if (e?.code && e.message) throw new CoxError(e.code, e.message, res.status);
+      throw Errors.HTTP_ERROR(`${method} ${url.pathname}: HTTP ${res.status}`);
     }
     return json as T;
   }

@@ -35,10 +35,30 @@ export const Errors = {
   NOT_FOUND: define('COX_NOT_FOUND', 404, (what: string) => `${what} not found`),
   /** A call arrived in a state that cannot take it (e.g. a stopped supervisor). */
   ILLEGAL_STATE: define('COX_ILLEGAL_STATE', 409, (detail: string) => detail),
-  /** Shutdown did not finish within its deadline and was forced. */
-  SHUTDOWN_FORCED: define('COX_SHUTDOWN_FORCED', 500, (ms: number) => `graceful shutdown exceeded ${ms} ms; forced`),
+  /** A request without the token the daemon was started with. */
+  UNAUTHORIZED: define('COX_UNAUTHORIZED', 401, () => 'a valid token is required (Authorization: Bearer <token> or ?token=)'),
+  /** A client could not connect to a daemon. */
+  UNREACHABLE: define('COX_UNREACHABLE', 503, (why: string) => `unreachable (${why})`),
+  /** A daemon answered with something that is not the JSON the client expects. */
+  BAD_RESPONSE: define('COX_BAD_RESPONSE', 502, (detail: string) => detail),
+  /** A daemon answered with an HTTP error that carried no code of its own. */
+  HTTP_ERROR: define('COX_HTTP_ERROR', 502, (detail: string) => detail),
+  /** Anything unexpected; details are logged, not sent. */
+  INTERNAL: define('COX_INTERNAL', 500, () => 'internal error'),
 } as const;
 
 export function isCoxError(err: unknown, factory?: { code: string }): err is CoxError {
   return err instanceof CoxError && (factory === undefined || err.code === factory.code);
+}
+
+/**
+ * Status, code and client-safe message of anything thrown in a route: a CoxError, a Fastify error
+ * (parsing, body size: these carry `statusCode`), or a fault, whose text stays in the log.
+ */
+export function errorFacts(err: unknown): { status: number; code: string; message: string } {
+  const e = (typeof err === 'object' && err !== null ? err : {}) as { statusCode?: unknown; code?: unknown };
+  const status = isCoxError(err) ? err.statusCode : typeof e.statusCode === 'number' ? e.statusCode : 500;
+  if (status >= 500) return { status, code: Errors.INTERNAL.code, message: Errors.INTERNAL().message };
+  const code = typeof e.code === 'string' ? e.code : Errors.BAD_REQUEST.code;
+  return { status, code, message: err instanceof Error ? err.message : String(err) };
 }

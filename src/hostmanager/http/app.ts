@@ -7,7 +7,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { callBridge } from '../../ops/http/call-bridge.js';
 import { opsRoutes } from '../../ops/http/ops-routes.js';
-import { isCoxError } from '../../shared/errors.js';
+import { Errors, errorFacts } from '../../shared/errors.js';
 import type { HostManager } from '../host-manager.js';
 import { childrenRoutes } from './children-routes.js';
 
@@ -29,10 +29,9 @@ export async function buildHostManagerApp(opts: BuildOptions): Promise<FastifyIn
   if (opts.token) app.addHook('onRequest', requireToken(opts.token));
 
   app.setErrorHandler((err, req, reply) => {
-    const status = isCoxError(err) ? err.statusCode : ((err as { statusCode?: number }).statusCode ?? 500);
+    const { status, code, message } = errorFacts(err);
     if (status >= 500) req.log.error({ err }, 'request failed');
-    const code = (err as { code?: string }).code ?? 'COX_INTERNAL';
-    return reply.code(status).send({ code, message: status >= 500 ? 'internal error' : (err as Error).message });
+    return reply.code(status).send({ code, message });
   });
 
   app.get('/api/health', async () => ({ ok: true, instance_id: opts.hm.instanceId }));
@@ -59,6 +58,7 @@ function requireToken(token: string) {
     const bearer = typeof header === 'string' && header.startsWith('Bearer ') ? header.slice(7) : undefined;
     const query = (req.query as { token?: string } | undefined)?.token;
     if (matches(bearer) || matches(query)) return;
-    return reply.code(401).send({ code: 'COX_UNAUTHORIZED', message: 'a valid token is required (Authorization: Bearer <token> or ?token=)' });
+    const err = Errors.UNAUTHORIZED();
+    return reply.code(err.statusCode).send({ code: err.code, message: err.message });
   };
 }

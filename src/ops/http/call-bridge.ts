@@ -16,8 +16,9 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import { z } from 'zod';
 import { ResponseCode } from '../codes.js';
 import type { OpAction, OpRegistry, Reply } from '../registry.js';
+import { errorFacts } from '../../shared/errors.js';
 import { check } from '../../shared/validate.js';
-import { clientGone, errorFacts, parseJson } from './ops-routes.js';
+import { clientGone, parseJson } from './ops-routes.js';
 
 export interface CallBridgeOptions {
   /** The SCF's `hub.address_root`, e.g. `observatory`. */

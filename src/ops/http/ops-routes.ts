@@ -21,7 +21,7 @@
  */
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { z } from 'zod';
-import { Errors, isCoxError } from '../../shared/errors.js';
+import { Errors, errorFacts } from '../../shared/errors.js';
 import { check } from '../../shared/validate.js';
 import { ResponseCode } from '../codes.js';
 import type { OpRegistry, Outcome } from '../registry.js';
@@ -113,18 +113,6 @@ export function parseJson(text: string): unknown {
   } catch (err) {
     throw Errors.BAD_REQUEST(`body: not valid JSON (${(err as Error).message})`);
   }
-}
-
-/**
- * Status, code and client-safe message of anything thrown in a route: a CoxError, a Fastify error
- * (parsing, body size: these carry `statusCode`), or a fault, whose text stays in the log.
- */
-export function errorFacts(err: unknown): { status: number; code: string; message: string } {
-  const e = (typeof err === 'object' && err !== null ? err : {}) as { statusCode?: unknown; code?: unknown };
-  const status = isCoxError(err) ? err.statusCode : typeof e.statusCode === 'number' ? e.statusCode : 500;
-  const code = typeof e.code === 'string' ? e.code : 'COX_INTERNAL';
-  const message = status < 500 && err instanceof Error ? err.message : 'internal error';
-  return { status, code, message };
 }
 
 /** Aborts when the client's connection closes before we answer. */
