@@ -1,0 +1,116 @@
+/**
+ * The wire format between controller, agents and clients (REFERENCE 2.1–2.3): commands (jobs),
+ * results, log messages, stats and events. Both sides validate with these schemas, so a field
+ * means the same thing everywhere.
+ */
+import { z } from 'zod';
+
+export const JOB_STATES = ['QUEUED', 'RUNNING', 'SUCCESS', 'ERROR', 'TIMEOUT', 'KILLED', 'UNKNOWN_CMD', 'DUPLICATE_ID'] as const;
+export type JobState = (typeof JOB_STATES)[number];
+export const TERMINAL_STATES: ReadonlySet<JobState> = new Set(['SUCCESS', 'ERROR', 'TIMEOUT', 'KILLED', 'UNKNOWN_CMD', 'DUPLICATE_ID']);
+
+/** Level lists as JumpScale writes them: `"*"`, `"1,2,3"`, `"1-5,20"`, or empty for the default. */
+export const levelList = z.string();
+
+/** `args` of a command; `execute` and extension commands read their own keys from it. */
+export const jobArgs = z.looseObject({
+  name: z.string().optional(),
+  args: z.array(z.string()).optional(),
+  working_dir: z.string().optional(),
+  env: z.record(z.string(), z.string()).optional(),
+  domain: z.string().optional(),
+  /** > 0 kill after that many seconds (TIMEOUT); 0 no limit; -1 long-running, kept in history_file. */
+  max_time: z.number().int().min(-1).default(0),
+  max_restart: z.number().int().min(0).default(0),
+  recurring_period: z.number().min(0).default(0),
+  stats_interval: z.number().min(0).default(0),
+  /** Jobs with the same queue run one after another on an agent. */
+  queue: z.string().default(''),
+  loglevels: levelList.default('*'),
+  loglevels_db: levelList.default(''),
+  loglevels_ac: levelList.default(''),
+});
+export type JobArgs = z.output<typeof jobArgs>;
+
+/** A command as the controller hands it to an agent. */
+export const job = z.object({
+  id: z.string().min(1),
+  gid: z.number().int().nullable().default(null),
+  nid: z.number().int().nullable().default(null),
+  cmd: z.string().min(1),
+  roles: z.array(z.string()).default([]),
+  fanout: z.boolean().default(false),
+  tags: z.string().default(''),
+  /** stdin of the process. */
+  data: z.string().default(''),
+  args: jobArgs.default(jobArgs.parse({})),
+});
+export type Job = z.output<typeof job>;
+
+/** What an agent receives from a poll: the job plus the lease it must acknowledge. */
+export const offer = job.extend({ lease: z.string().min(1) });
+export type Offer = z.output<typeof offer>;
+
+export const result = z.object({
+  id: z.string().min(1),
+  gid: z.number().int(),
+  nid: z.number().int(),
+  cmd: z.string(),
+  args: z.unknown().optional(),
+  /** The last message at a result level (20–23), or the stdout tail. */
+  data: z.string().default(''),
+  level: z.number().int().default(0),
+  state: z.enum(JOB_STATES),
+  /** Unix ms. */
+  starttime: z.number(),
+  /** Run time in ms. */
+  time: z.number(),
+  /** [stdout tail, stderr tail]. */
+  streams: z.tuple([z.string(), z.string()]).default(['', '']),
+  /** Level-9 messages. */
+  critical: z.string().default(''),
+  tags: z.string().default(''),
+});
+export type Result = z.output<typeof result>;
+
+export const logMessage = z.object({
+  /** Job id the message belongs to. */
+  id: z.string(),
+  /** Agent-wide message id (32-bit, survives restarts). */
+  mid: z.number().int().min(0),
+  level: z.number().int().min(1).max(30),
+  message: z.string(),
+  /** Unix ms. */
+  epoch: z.number(),
+});
+export type LogMessage = z.output<typeof logMessage>;
+export const logBatch = z.array(logMessage).max(100_000);
+
+export const statsBatch = z.object({
+  timestamp: z.number(),
+  series: z.array(z.tuple([z.string(), z.number()])),
+});
+export type StatsBatch = z.output<typeof statsBatch>;
+
+export const agentEvent = z.looseObject({ name: z.string().min(1) });
+export type AgentEvent = z.output<typeof agentEvent>;
+
+/** Result levels: the last message at one of these becomes the result's data. */
+export const RESULT_LEVELS: ReadonlySet<number> = new Set([20, 21, 22, 23]);
+export const Level = {
+  STDOUT: 1,
+  STDERR: 2,
+  PUBLIC: 3,
+  OPERATOR: 4,
+  LOG: 5,
+  STRUCTURED: 6,
+  WARNING: 7,
+  OPS_ERROR: 8,
+  CRITICAL: 9,
+  STATSD: 10,
+  RESULT_JSON: 20,
+  RESULT_YAML: 21,
+  RESULT_TOML: 22,
+  RESULT_HRD: 23,
+  JOB: 30,
+} as const;
