@@ -28,6 +28,8 @@ export async function runHostManagerDaemon(cmd: Command): Promise<void> {
   const hm = new HostManager({
     config,
     logger,
+    stateDir: opts.stateDir,
+    dockerServicePrefix: opts.dockerServicePrefix,
     ...(opts.initialState ? { initialState: opts.initialState } : {}),
     onDie: () => void shutdown('die'),
   });
@@ -35,6 +37,7 @@ export async function runHostManagerDaemon(cmd: Command): Promise<void> {
   await app.listen({ host: opts.address, port: opts.port });
   logger.info({ url: `http://${opts.address}:${(app.server.address() as { port: number }).port}`, instance_id: hm.instanceId, site_file: site.file }, 'host manager listening');
   hm.start();
+  hm.watchConfig(site.file);
 
   function shutdown(why: string): Promise<void> {
     stopping ??= stopAll(why, hm, app.close.bind(app), logger);

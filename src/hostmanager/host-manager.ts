@@ -1,24 +1,33 @@
 /**
  * One host manager: the site config, the supervisor of its children and the OCS ops that drive
- * them. Transport-free; the HTTP app and the daemon wrap it.
+ * them, plus what survives a restart (targets, handles of running children). Transport-free; the
+ * HTTP app and the daemon wrap it.
  */
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import { OpRegistry } from '../ops/registry.js';
 import type { Reply } from '../ops/types.js';
+import type { SiteConfig } from '../site-config/types.js';
 import type { ConfigState } from './config-state.js';
 import type { Target } from './child/child.machine.js';
 import type { RestartPolicyConfig } from './child/restart-policy.js';
+import { watchFile } from './config-watch.js';
 import { registerHostManagerOps } from './ops.js';
-import { nativeRunChild } from './process/native-driver.js';
-import { Supervisor } from './supervisor.js';
+import { nativeRunChild, STATE_MARKER } from './process/native-driver.js';
+import { signalGroup } from './process/native-process.js';
+import { findMarkedLeaders, processStartTime } from './process/proc.js';
+import { planReattach } from './state/reattach.js';
+import { StateDir } from './state/state-dir.js';
+import { Supervisor, type RestoreOptions } from './supervisor.js';
 
 export interface HostManagerOptions {
   config: ConfigState;
   logger: Logger;
+  stateDir: string;
   /** Forces every child's starting target (OCS `--initial-state`). */
   initialState?: Target;
   restartPolicy?: RestartPolicyConfig;
+  dockerServicePrefix?: string;
   /** Called when the `die` task asks the process to exit. */
   onDie?: () => void;
 }
@@ -30,21 +39,29 @@ export class HostManager {
   readonly registry: OpRegistry;
   readonly supervisor: Supervisor;
   readonly config: ConfigState;
+  readonly state: StateDir;
+  private readonly logger: Logger;
+  private watcher: { close(): Promise<void> } | null = null;
 
   constructor(private readonly opts: HostManagerOptions) {
     this.config = opts.config;
+    this.logger = opts.logger;
+    this.state = new StateDir(opts.stateDir);
     this.registry = new OpRegistry({ logger: opts.logger.child({ component: 'ops' }) });
     this.supervisor = new Supervisor({
-      runChild: nativeRunChild(() => this.config.current?.logDir ?? 'logs'),
+      runChild: nativeRunChild({ logDir: () => this.config.current?.logDir ?? 'logs', state: this.state }),
       logger: opts.logger.child({ component: 'supervisor' }),
       ...(opts.restartPolicy ? { restartPolicy: opts.restartPolicy } : {}),
+      ...(opts.dockerServicePrefix ? { dockerServicePrefix: opts.dockerServicePrefix } : {}),
     });
+    this.supervisor.on('targets', () => this.state.saveTargets(this.supervisor.requestedTargets));
     registerHostManagerOps({
       registry: this.registry,
       supervisor: this.supervisor,
       config: this.config,
       stopDeadlineMs: STOP_DEADLINE_MS,
       onDie: () => setTimeout(() => opts.onDie?.(), 100).unref(),
+      restore: (site) => this.restore(site),
     });
   }
 
@@ -66,6 +83,51 @@ export class HostManager {
 
   /** Stops every op (the manager brings its children down first), bounded by a deadline. */
   async stop(deadlineMs = STOP_DEADLINE_MS + 5_000): Promise<void> {
+    await this.watcher?.close();
+    this.watcher = null;
     await this.registry.stopAll(deadlineMs);
+  }
+
+  /**
+   * Applies SCF edits as they are saved, through the same `update(reload_config=True)` operators
+   * can call, so an edit shows up in that task's session. A file that does not parse changes
+   * nothing and is reported in `config_parse_status`.
+   */
+  watchConfig(file: string): void {
+    this.watcher = watchFile(file, () => void this.applyEdit());
+  }
+
+  private async applyEdit(attempt = 0): Promise<void> {
+    if (!this.registry.isRunning('manager')) {
+      const { error } = this.config.reload();
+      if (error) this.logger.error({ error }, 'site config edit not applied');
+      return;
+    }
+    const [code] = this.registry.start('update', { reload_config: true });
+    if (code === 0) {
+      const [, , session] = await this.registry.wait('update', null);
+      const messages = 'messages' in session ? session.messages.map((m) => m[1]) : [];
+      const failure = messages.find((m) => m.startsWith('Site config not reloaded'));
+      if (failure) this.logger.error(failure);
+      else this.logger.info({ messages: messages.filter((m) => m.startsWith('Config applied')) }, 'site config edit applied');
+    } else if (attempt < 50) {
+      // An operator's update is running; apply the edit right after it.
+      await this.registry.wait('update', 10);
+      await this.applyEdit(attempt + 1);
+    }
+  }
+
+  private restore(site: SiteConfig): RestoreOptions {
+    const marked = findMarkedLeaders(STATE_MARKER, this.state.dir, 'COX_INSTANCE_ID');
+    const plan = planReattach(this.state.loadHandles(), site.instances, marked, processStartTime);
+    for (const id of plan.forget) this.state.removeHandle(id);
+    for (const { pid, instanceId, why } of plan.terminate) {
+      this.logger.warn({ instance: instanceId, pid }, `terminating a process of the previous run: ${why}`);
+      const grace = site.instances.find((i) => i.instanceId === instanceId)?.stopGraceMs ?? 10_000;
+      signalGroup(pid, 'SIGTERM');
+      setTimeout(() => signalGroup(pid, 'SIGKILL'), grace).unref();
+    }
+    for (const [id, { pid }] of plan.adopt) this.logger.info({ instance: id, pid }, `re-attached ${id} (pid ${pid})`);
+    return { targets: this.state.loadTargets(), adopt: plan.adopt };
   }
 }

@@ -7,7 +7,8 @@ import type { OpRegistry } from '../ops/registry.js';
 import type { OpSession } from '../ops/session.js';
 import { check } from '../shared/validate.js';
 import type { ConfigState } from './config-state.js';
-import type { Supervisor, TargetRequest } from './supervisor.js';
+import type { SiteConfig } from '../site-config/types.js';
+import type { RestoreOptions, Supervisor, TargetRequest } from './supervisor.js';
 
 const requestsSchema = z.array(z.tuple([z.string().min(1), z.enum(['up', 'down'])])).default([]);
 
@@ -28,6 +29,8 @@ export interface HostManagerOpsDeps {
   stopDeadlineMs: number;
   /** Called after `die` has stopped the manager; the daemon then exits. */
   onDie: (opts: { disownDockers: boolean }) => void;
+  /** What the manager restores from an earlier run when it starts (targets, running children). */
+  restore: (site: SiteConfig) => RestoreOptions;
 }
 
 /** Session data is republished at most this often while children change state in bulk. */
@@ -45,11 +48,13 @@ export function registerHostManagerOps(deps: HostManagerOpsDeps): void {
     };
   };
 
-  const reload = (session: OpSession): boolean => {
+  const reload = (session: OpSession, restoring = false): boolean => {
     const { config: site, error } = config.reload();
     if (error) session.addMessage(`Site config not reloaded, keeping the last good one: ${error}`);
     if (site === null) return false;
-    const { added, changed, removed } = supervisor.apply(site);
+    const restore = restoring ? deps.restore(site) : {};
+    if (restore.adopt?.size) session.addMessage(`Re-attached ${restore.adopt.size} children of the previous run.`);
+    const { added, changed, removed } = supervisor.apply(site, restore);
     for (const w of site.warnings) session.addMessage(`Warning: ${w.message}`);
     if (added.length + changed.length + removed.length > 0) {
       session.addMessage(`Config applied: ${added.length} added, ${changed.length} changed, ${removed.length} removed.`);
@@ -67,7 +72,7 @@ export function registerHostManagerOps(deps: HostManagerOpsDeps): void {
       'When stopped, brings every child down first.',
     parseParams: managerParams,
     run: async ({ session, params, signal }) => {
-      if (!reload(session)) return [false, 'No usable site config; manager not started.'];
+      if (!reload(session, true)) return [false, 'No usable site config; manager not started.'];
       applyRequests(session, params.requests);
       let timer: NodeJS.Timeout | null = null;
       const schedule = () => {

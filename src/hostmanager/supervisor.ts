@@ -7,7 +7,7 @@ import { EventEmitter } from 'node:events';
 import { createActor, type Actor, type AnyActorLogic } from 'xstate';
 import type { Logger } from 'pino';
 import type { InstanceConfig, SiteConfig } from '../site-config/types.js';
-import { childMachine, nextAction, type ChildMachine, type ChildSpec, type Target } from './child/child.machine.js';
+import { childMachine, nextAction, type Adoptee, type ChildMachine, type ChildSpec, type Target } from './child/child.machine.js';
 import { childState, type ChildState } from './child/child-state.js';
 import { DEFAULT_RESTART_POLICY, type RestartPolicyConfig } from './child/restart-policy.js';
 
@@ -31,10 +31,20 @@ interface Entry {
 
 export type TargetRequest = [instanceId: string, target: Target];
 
+/** What a restarted host manager restores when it first applies the SCF. */
+export interface RestoreOptions {
+  /** Targets set by `update` before the restart; they win over `manage`. */
+  targets?: ReadonlyMap<string, Target>;
+  /** Processes of the previous run to supervise instead of launching. */
+  adopt?: ReadonlyMap<string, Adoptee>;
+}
+
 const SETTLED = new Set(['down', '?']);
 
-export class Supervisor extends EventEmitter<{ change: [] }> {
+export class Supervisor extends EventEmitter<{ change: []; targets: [] }> {
   private readonly children = new Map<string, Entry>();
+  /** Targets operators asked for through `update`, which persist across restarts. */
+  private readonly requested = new Map<string, Target>();
   private readonly machine: ChildMachine;
   private readonly now: () => number;
   private readonly rand: () => number;
@@ -53,7 +63,7 @@ export class Supervisor extends EventEmitter<{ change: [] }> {
    * instances whose launch-relevant fields changed are restarted if up, removed or `ignore`d ones
    * are brought down and dropped, and the rest is left alone.
    */
-  apply(config: SiteConfig): { added: string[]; changed: string[]; removed: string[] } {
+  apply(config: SiteConfig, restore: RestoreOptions = {}): { added: string[]; changed: string[]; removed: string[] } {
     const added: string[] = [];
     const changed: string[] = [];
     const removed: string[] = [];
@@ -62,6 +72,7 @@ export class Supervisor extends EventEmitter<{ change: [] }> {
       const next = wanted.get(id);
       if (next === undefined) {
         if (!entry.removed) removed.push(id);
+        this.requested.delete(id);
         entry.removed = true;
         entry.actor.send({ type: 'SET_TARGET', target: 'down' });
         continue;
@@ -79,7 +90,9 @@ export class Supervisor extends EventEmitter<{ change: [] }> {
     for (const [id, instance] of wanted) {
       if (this.children.has(id)) continue;
       added.push(id);
-      this.add(instance);
+      const target = restore.targets?.get(id);
+      if (target) this.requested.set(id, target);
+      this.add(instance, target, restore.adopt?.get(id));
     }
     this.dropSettledRemovals();
     this.emit('change');
@@ -89,15 +102,20 @@ export class Supervisor extends EventEmitter<{ change: [] }> {
   /** Applies target requests in order; `all` matches every child. Returns unknown ids. */
   setTargets(requests: readonly TargetRequest[]): string[] {
     const unknown: string[] = [];
+    const set = (id: string, entry: Entry, target: Target) => {
+      this.requested.set(id, target);
+      entry.actor.send({ type: 'SET_TARGET', target });
+    };
     for (const [id, target] of requests) {
       if (id === 'all') {
-        for (const entry of this.children.values()) if (!entry.removed) entry.actor.send({ type: 'SET_TARGET', target });
+        for (const [each, entry] of this.children) if (!entry.removed) set(each, entry, target);
         continue;
       }
       const entry = this.children.get(id);
       if (entry === undefined || entry.removed) unknown.push(id);
-      else entry.actor.send({ type: 'SET_TARGET', target });
+      else set(id, entry, target);
     }
+    if (requests.length > unknown.length) this.emit('targets');
     return unknown;
   }
 
@@ -106,6 +124,10 @@ export class Supervisor extends EventEmitter<{ change: [] }> {
     return [...this.children.values()].map((e) =>
       childState(this.displayClass(e.config), e.actor.getSnapshot(), now, e.removed ? 'down' : undefined),
     );
+  }
+
+  get requestedTargets(): ReadonlyMap<string, Target> {
+    return this.requested;
   }
 
   has(id: string): boolean {
@@ -152,11 +174,12 @@ export class Supervisor extends EventEmitter<{ change: [] }> {
     for (const entry of this.children.values()) entry.actor.send({ type: 'SET_TARGET', target });
   }
 
-  private add(instance: InstanceConfig): void {
+  private add(instance: InstanceConfig, target?: Target, adopt?: Adoptee): void {
     const actor = createActor(this.machine, {
       input: {
         instanceId: instance.instanceId,
-        target: instance.manage.endsWith('/up') ? 'up' : 'down',
+        target: target ?? (instance.manage.endsWith('/up') ? 'up' : 'down'),
+        adopt: adopt ?? null,
         ...this.spec(instance),
         now: this.now,
         rand: this.rand,

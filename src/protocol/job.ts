@@ -114,3 +114,25 @@ export const Level = {
   RESULT_HRD: 23,
   JOB: 30,
 } as const;
+
+/** What an agent posts to `/{gid}/{nid}/ack` to confirm it took an offer. */
+export const ack = z.object({ id: z.string().min(1), lease: z.string().min(1) });
+export type Ack = z.output<typeof ack>;
+
+/** Script file extensions a jumpscript may have, in the order the controller looks for them. */
+export const JUMPSCRIPT_EXTENSIONS = ['py', 'sh', 'js', 'mjs'] as const;
+
+/**
+ * `args` of the `jumpscript` command. The agent fetches the script's text with
+ * `GET /script?hash=<hash>`; the script's own arguments are the job's `data` (a JSON object).
+ */
+export const jumpscriptArgs = jobArgs.extend({
+  organization: z.string().min(1),
+  name: z.string().min(1),
+  hash: z.string().regex(/^[0-9a-f]{64}$/),
+  ext: z.enum(JUMPSCRIPT_EXTENSIONS),
+});
+export type JumpscriptArgs = z.output<typeof jumpscriptArgs>;
+
+/** `args` of the built-in `kill` command the controller sends to stop a running job. */
+export const killArgs = jobArgs.extend({ id: z.string().min(1) });

@@ -37,6 +37,12 @@ export const Errors = {
   ILLEGAL_STATE: define('COX_ILLEGAL_STATE', 409, (detail: string) => detail),
   /** A request without the token the daemon was started with. */
   UNAUTHORIZED: define('COX_UNAUTHORIZED', 401, () => 'a valid token is required (Authorization: Bearer <token> or ?token=)'),
+  /** A job was submitted with an id the controller already holds. */
+  DUPLICATE_ID: define('COX_DUPLICATE_ID', 409, (id: string) => `job id "${id}" already exists`),
+  /** An agent acknowledged an offer with a lease that is not (or no longer) the job's. */
+  LEASE_INVALID: define('COX_LEASE_INVALID', 409, (id: string) => `lease for job "${id}" is not valid (expired, re-offered or never given to this node)`),
+  /** A client certificate names another node than the path it calls. */
+  FORBIDDEN: define('COX_FORBIDDEN', 403, (detail: string) => detail),
   /** A client could not connect to a daemon. */
   UNREACHABLE: define('COX_UNREACHABLE', 503, (why: string) => `unreachable (${why})`),
   /** A daemon answered with something that is not the JSON the client expects. */

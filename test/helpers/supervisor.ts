@@ -13,7 +13,7 @@ export function siteConfig(instances: InstanceConfig[], logDir: string): SiteCon
 
 export function makeSupervisor() {
   const logDir = mkdtempSync(join(tmpdir(), 'cox-test-'));
-  const supervisor = new Supervisor({ runChild: nativeRunChild(logDir), logger: pino({ level: 'silent' }) });
+  const supervisor = new Supervisor({ runChild: nativeRunChild({ logDir }), logger: pino({ level: 'silent' }) });
   const state = (id: string) => supervisor.states().find((s) => s.instance_id === id);
   return {
     supervisor,

@@ -50,9 +50,16 @@ export type ChildEvent =
   /** Settings that take effect without a restart. */
   | { type: 'TUNE'; stopGraceMs: number; policy: RestartPolicyConfig };
 
+/** A process launched by an earlier run of the host manager, to supervise instead of launching. */
+export interface Adoptee {
+  pid: number;
+  startTime: string;
+}
+
 export interface ChildInput extends ChildSpec {
   instanceId: string;
   target: Target;
+  adopt?: Adoptee | null;
   now: () => number;
   rand: () => number;
 }
@@ -75,6 +82,8 @@ export interface ChildContext extends ChildInput {
 export interface RunChildInput {
   instanceId: string;
   launch: LaunchSpec;
+  /** Set on the first launch after a restart, when the child is still running. */
+  adopt: Adoptee | null;
 }
 
 const exitFacts = (ctx: ChildContext, ev: ChildEvent): ExitFacts => {
@@ -102,6 +111,7 @@ export const childMachine = setup({
     operable: ({ context }) => context.launch !== null,
     wantsUp: ({ context }) => context.target === 'up',
     wantsDown: ({ event }) => event.type === 'SET_TARGET' && event.target === 'down',
+    wantsDownNow: ({ context }) => context.target === 'down',
     relaunchNow: ({ context }) => context.nextDelayMs === 0,
   },
   delays: {
@@ -120,11 +130,14 @@ export const childMachine = setup({
       pid: null,
       startedAt: null,
     }),
-    noteSpawned: assign(({ context, event }) =>
-      event.type === 'SPAWNED' ? { pid: event.pid, startedAt: context.now(), reason: `running (pid ${event.pid})` } : {},
-    ),
+    noteSpawned: assign(({ context, event }) => {
+      if (event.type !== 'SPAWNED') return {};
+      const how = context.adopt ? 're-attached' : 'running';
+      return { pid: event.pid, startedAt: context.now(), reason: `${how} (pid ${event.pid})`, adopt: null };
+    }),
     noteStopped: assign(({ context, event }) => ({
       pid: null,
+      adopt: null,
       lastExit: event.type === 'EXITED' ? describeExit(exitFacts(context, event)) : context.lastExit,
       reason: context.target === 'up' ? 'restarting with new configuration' : 'stopped on request',
     })),
@@ -133,6 +146,7 @@ export const childMachine = setup({
       const decision = decideRestart(context.policy, context.restart, facts, context.rand);
       return {
         pid: null,
+        adopt: null,
         restart: decision.state,
         crashes: context.crashes + 1,
         exits: [...pruneExits(context.exits, facts.exitedAt), facts.exitedAt],
@@ -150,6 +164,7 @@ export const childMachine = setup({
   id: 'child',
   context: ({ input }) => ({
     ...input,
+    adopt: input.adopt ?? null,
     pid: null,
     startedAt: null,
     restart: INITIAL_RESTART_STATE,
@@ -170,7 +185,12 @@ export const childMachine = setup({
       ],
     },
     decide: {
-      always: [{ guard: 'wantsUp', target: 'running' }, { target: 'down' }],
+      // A re-attached process is supervised whatever its target; `down` then stops it.
+      always: [
+        { guard: ({ context }) => context.adopt != null, target: 'running' },
+        { guard: 'wantsUp', target: 'running' },
+        { target: 'down' },
+      ],
     },
     unoperable: {
       entry: assign({ reason: ({ context }) => context.notOperableReason ?? 'not operable' }),
@@ -191,7 +211,7 @@ export const childMachine = setup({
         id: 'proc',
         src: 'runChild',
         // `running` is only entered through `decide`, which checks `operable`.
-        input: ({ context }) => ({ instanceId: context.instanceId, launch: context.launch! }),
+        input: ({ context }) => ({ instanceId: context.instanceId, launch: context.launch!, adopt: context.adopt ?? null }),
       },
       initial: 'starting',
       on: {
@@ -202,7 +222,7 @@ export const childMachine = setup({
       },
       states: {
         starting: {
-          on: { SPAWNED: { actions: 'noteSpawned', target: 'up' } },
+          on: { SPAWNED: [{ guard: 'wantsDownNow', actions: 'noteSpawned', target: 'stopping' }, { actions: 'noteSpawned', target: 'up' }] },
         },
         up: {},
         stopping: {

@@ -53,6 +53,8 @@ export const INITIAL_RESTART_STATE: RestartState = { failures: 0 };
 export function describeExit(facts: ExitFacts): string {
   if (facts.startError) return `failed to start: ${facts.startError.message}`;
   if (facts.signal) return `killed by ${facts.signal}`;
+  // A re-attached process is not our child: the kernel gives its status to someone else.
+  if (facts.code === null) return 'exited (status unknown: re-attached process)';
   return `exited with code ${facts.code ?? 'unknown'}`;
 }
 

@@ -1,24 +1,59 @@
-/** The `runChild` actor for native children: bridges a NativeProcess to the child machine. */
+/**
+ * The `runChild` actor for native children: bridges a NativeProcess (or, after a restart, an
+ * AttachedProcess) to the child machine, and keeps each running child's handle in the state dir.
+ */
 import { fromCallback } from 'xstate';
 import type { ProcessCommand, ProcessReport, RunChildInput } from '../child/child.machine.js';
-import { NativeProcess } from './native-process.js';
+import type { LaunchSpec } from '../../site-config/types.js';
+import type { StateDir } from '../state/state-dir.js';
+import { AttachedProcess } from './attached-process.js';
+import { NativeProcess, type NativeProcessEvents } from './native-process.js';
+import { processStartTime } from './proc.js';
 
-/** `logDir` is read at each launch, so a reloaded SCF with a new `log-dir` takes effect. */
-export function nativeRunChild(logDir: string | (() => string)) {
+/** Environment variable that marks a process as a child of the host manager using that state dir. */
+export const STATE_MARKER = 'COX_STATE_DIR';
+
+export interface NativeDriverOptions {
+  /** Read at each launch, so a reloaded SCF with a new `log-dir` takes effect. */
+  logDir: string | (() => string);
+  state?: StateDir;
+}
+
+/** What a handle records of the launch, to tell whether a re-attached process still matches. */
+export function launchKeyOf(launch: LaunchSpec): string {
+  return JSON.stringify([launch.argv, launch.cwd, launch.env]);
+}
+
+export function nativeRunChild(opts: NativeDriverOptions) {
+  const { state } = opts;
+  const marker: Record<string, string> = state ? { [STATE_MARKER]: state.dir } : {};
   return fromCallback<ProcessCommand, RunChildInput>(({ input, sendBack, receive }) => {
+    const { instanceId, launch, adopt } = input;
     const report = (event: ProcessReport) => sendBack(event);
-    const dir = typeof logDir === 'function' ? logDir() : logDir;
-    const proc = new NativeProcess(input.instanceId, input.launch, dir, {
-      onSpawn: (pid) => report({ type: 'SPAWNED', pid }),
-      onExit: (code, signal) => report({ type: 'EXITED', code, signal }),
+    const events: NativeProcessEvents = {
+      onSpawn: (pid) => {
+        const startTime = adopt?.startTime ?? processStartTime(pid);
+        if (state && startTime) state.writeHandle(instanceId, { pid, startTime, launchKey: launchKeyOf(launch) });
+        report({ type: 'SPAWNED', pid });
+      },
+      onExit: (code, signal) => {
+        state?.removeHandle(instanceId);
+        report({ type: 'EXITED', code, signal });
+      },
       onSpawnError: (message, recoverable) => report({ type: 'SPAWN_FAILED', message, recoverable }),
-    });
+    };
+    const dir = typeof opts.logDir === 'function' ? opts.logDir() : opts.logDir;
+    const proc = adopt
+      ? new AttachedProcess(adopt.pid, adopt.startTime, events)
+      : new NativeProcess(instanceId, launch, dir, events, marker);
     receive((command) => proc.signalGroup(command.type === 'TERM' ? 'SIGTERM' : 'SIGKILL'));
     proc.start();
-    // The machine stops this actor only once the child exited, or when the supervisor is torn
-    // down without a graceful stop; in that case nothing may be left running behind us.
+    // The machine stops this actor once the child exited, or when the supervisor is torn down
+    // without a graceful stop: then nothing may be left running behind us.
     return () => {
-      if (proc.running) proc.signalGroup('SIGKILL');
+      if (!proc.running) return;
+      proc.signalGroup('SIGKILL');
+      if (proc instanceof AttachedProcess) proc.detach();
     };
   });
 }

@@ -29,6 +29,8 @@ export class NativeProcess {
     private readonly launch: LaunchSpec,
     private readonly logDir: string,
     private readonly events: NativeProcessEvents,
+    /** Extra environment that marks the process as ours, so a restarted host manager finds it. */
+    private readonly marker: Record<string, string> = {},
   ) {}
 
   start(): void {
@@ -51,7 +53,7 @@ export class NativeProcess {
       writeSync(fd, `--- coxswain ${new Date().toISOString()} launching: ${this.launch.argv.join(' ')}\n`);
       const child = spawn(command!, args, {
         cwd: this.launch.cwd,
-        env: { ...process.env, ...this.launch.env, COX_INSTANCE_ID: this.instanceId },
+        env: { ...process.env, ...this.launch.env, ...this.marker, COX_INSTANCE_ID: this.instanceId },
         stdio: ['ignore', fd, fd],
         detached: true,
       });
@@ -78,16 +80,19 @@ export class NativeProcess {
 
   /** Signals the whole process group; a no-op once the group is gone. */
   signalGroup(signal: NodeJS.Signals): void {
-    if (this.pid === null) return;
-    try {
-      process.kill(-this.pid, signal);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw err;
-    }
+    if (this.pid !== null) signalGroup(this.pid, signal);
   }
 
   get running(): boolean {
     return this.alive;
+  }
+}
+
+export function signalGroup(pgid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pgid, signal);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw err;
   }
 }
 

@@ -1,0 +1,119 @@
+#!/usr/bin/env node
+// 1,000 native children (`/bin/sleep 1000000`) under coxswain, supervisord and PM2 in turn:
+// - up: from the "start everything" request to all 1,000 reported up by the manager itself
+//   (coxswain `update all up` → next_action "up"; supervisord `supervisorctl start all` →
+//   RUNNING, startsecs=0 so that RUNNING means spawned, as coxswain's "up" does; PM2
+//   `pm2 start ecosystem.json` against a running daemon → "online"), then checked against
+//   /proc: 1,000 live sleep processes must exist;
+// - idle CPU of the manager process alone (utime+stime from /proc) over 10 s, after 2 s to settle,
+//   with nothing polling it;
+// - its RSS (VmRSS) after that;
+// - shutdown: the manager's own way of stopping with 1,000 children (SIGTERM, or `pm2 kill`).
+// Afterwards no sleep of the run may be left: leftovers are counted, reported and killed.
+//
+//   node scripts/bench/thousand-children.mjs   (BENCH_CHILDREN=n; BENCH_PM2_THOUSAND=0 skips PM2)
+import { startCoxswain } from './lib/coxswain.mjs';
+import { ensurePm2, startPm2 } from './lib/pm2.mjs';
+import { cpuPercentOver, installCleanupOnExit, killTagged, newTag, rssMb, taggedPids } from './lib/procfs.mjs';
+import { ensureSupervisord, startSupervisord } from './lib/supervisord.mjs';
+import { isMain, makeTempDir, removeDir, round, sleep, waitUntil } from './lib/util.mjs';
+
+const SETTLE_MS = 2_000;
+const IDLE_MS = 10_000;
+/** Far above any target: a manager this slow is reported as failed rather than waited for. */
+const UP_TIMEOUT_MS = 240_000;
+
+export const THOUSAND_PEERS = [
+  { name: 'coxswain', start: (o) => startCoxswain(o), pollMs: 100 },
+  { name: 'supervisord', prepare: ensureSupervisord, start: (o) => startSupervisord({ ...o, startsecs: 0 }), pollMs: 100 },
+  // Every `pm2 jlist` is a fresh Node CLI; polling it faster would only load the two cores.
+  { name: 'PM2', prepare: ensurePm2, start: (o) => startPm2(o), pollMs: 250, optional: true },
+];
+
+async function measure(peer, n) {
+  const slug = peer.name.toLowerCase();
+  const tag = newTag(`thousand-${slug}`);
+  const dir = makeTempDir(`thousand-${slug}`);
+  const programs = Array.from({ length: n }, (_, i) => ({
+    name: `sleep${String(i).padStart(4, '0')}`,
+    argv: ['/bin/sleep', '1000000'],
+    autostart: false,
+  }));
+  let mgr = null;
+  let failed = false;
+  const result = {};
+  try {
+    await peer.prepare?.();
+    mgr = await peer.start({ programs, tag, dir });
+    const t0 = performance.now();
+    // Not awaited on its own: `pm2 start` returns only once everything is online, so the poll
+    // below must run beside it, and its end (or failure) is awaited after.
+    const starting = mgr.startAll();
+    let startError = null;
+    starting.catch((err) => (startError = err));
+    await waitUntil(
+      async () => {
+        if (startError) throw startError;
+        return (await mgr.countUp()) >= n;
+      },
+      { timeoutMs: UP_TIMEOUT_MS, intervalMs: peer.pollMs, what: `${n} children up` },
+    );
+    result.up_s = round((performance.now() - t0) / 1000, 3);
+    await starting;
+    result.live_sleeps = taggedPids(tag, 'sleep').length;
+    if (result.live_sleeps !== n) throw new Error(`manager reports ${n} up but /proc has ${result.live_sleeps} sleeps`);
+
+    await sleep(SETTLE_MS);
+    result.idle_cpu_pct = round(await cpuPercentOver(mgr.pid, IDLE_MS), 3);
+    result.rss_mb = round(rssMb(mgr.pid), 1);
+
+    const stopping = mgr;
+    mgr = null;
+    result.shutdown_s = round((await stopping.close()) / 1000, 3);
+    // Give the kernel a moment to reap before counting what the manager left running.
+    await sleep(500);
+    result.sleeps_left_after_shutdown = taggedPids(tag, 'sleep').length;
+    return result;
+  } catch (err) {
+    failed = true;
+    err.partial = result;
+    throw err;
+  } finally {
+    if (mgr) await mgr.close().catch((err) => console.error(`${peer.name}: close: ${err.message}`));
+    const left = killTagged(tag);
+    if (left > 0) console.error(`${peer.name}: killed ${left} process(es) left behind`);
+    if (failed) console.error(`${peer.name}: logs kept in ${dir}`);
+    else removeDir(dir);
+  }
+}
+
+export async function runThousand({ n = Number(process.env.BENCH_CHILDREN ?? 1000), peers = THOUSAND_PEERS } = {}) {
+  const results = {};
+  for (const peer of peers) {
+    if (peer.optional && process.env.BENCH_PM2_THOUSAND === '0') {
+      results[peer.name] = { skipped: 'BENCH_PM2_THOUSAND=0' };
+      continue;
+    }
+    process.stderr.write(`thousand-children: ${peer.name}, ${n} children ... `);
+    try {
+      results[peer.name] = await measure(peer, n);
+      const r = results[peer.name];
+      process.stderr.write(`up in ${r.up_s} s, idle CPU ${r.idle_cpu_pct} %, RSS ${r.rss_mb} MB, shutdown ${r.shutdown_s} s\n`);
+    } catch (err) {
+      results[peer.name] = { error: err.message, ...err.partial };
+      process.stderr.write(`FAILED: ${err.message}\n`);
+    }
+  }
+  return { settings: { children: n, settle_ms: SETTLE_MS, idle_window_ms: IDLE_MS }, results };
+}
+
+if (isMain(import.meta.url)) {
+  installCleanupOnExit();
+  const { results } = await runThousand();
+  console.log('| manager | up s | idle CPU % | RSS MB | shutdown s | sleeps left |');
+  console.log('|---|---|---|---|---|---|');
+  for (const [name, r] of Object.entries(results)) {
+    const cells = [r.up_s, r.idle_cpu_pct, r.rss_mb, r.shutdown_s, r.sleeps_left_after_shutdown].map((x) => x ?? '—');
+    console.log(`| ${name} | ${cells.join(' | ')} |${r.error ? ` failed: ${r.error}` : ''}`);
+  }
+}

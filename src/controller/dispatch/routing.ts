@@ -1,0 +1,49 @@
+/**
+ * Where a job goes (REFERENCE 2.1): to a node id, to the first available node having every
+ * requested role (`*` = any node), or with `fanout` to every such node. Pure: the caller gathers
+ * the live candidates, this decides.
+ */
+import type { NodeKey } from '../store/job-store.js';
+
+export interface Target {
+  gid: number | null;
+  nid: number | null;
+  /** All required; `*` matches any node. */
+  roles: readonly string[];
+  fanout: boolean;
+}
+
+export interface Candidate extends NodeKey {
+  roles: readonly string[];
+  /** When its pending poll started waiting; null when it has no idle poll. */
+  idleSince: number | null;
+  /** Deliveries queued or offered to it and not yet acknowledged. */
+  queued: number;
+}
+
+export function matches(target: Target, c: Candidate): boolean {
+  if (target.gid !== null && c.gid !== target.gid) return false;
+  if (target.nid !== null && c.nid !== target.nid) return false;
+  return target.roles.every((r) => r === '*' || c.roles.includes(r));
+}
+
+const byNode = (a: NodeKey, b: NodeKey) => a.gid - b.gid || a.nid - b.nid;
+
+/**
+ * The nodes the job goes to; empty when no live node matches. Without fanout: the idle poller
+ * that has waited longest (it asked first), else the shortest queue, ties to the lowest gid/nid,
+ * so the choice is never random.
+ */
+export function route(target: Target, candidates: readonly Candidate[]): NodeKey[] {
+  const live = candidates.filter((c) => matches(target, c));
+  if (live.length === 0) return [];
+  if (target.fanout) return live.sort(byNode).map(key);
+  const idle = live.filter((c) => c.idleSince !== null).sort((a, b) => a.idleSince! - b.idleSince! || byNode(a, b));
+  if (idle[0]) return [key(idle[0])];
+  const shortest = live.sort((a, b) => a.queued - b.queued || byNode(a, b))[0]!;
+  return [key(shortest)];
+}
+
+function key(n: NodeKey): NodeKey {
+  return { gid: n.gid, nid: n.nid };
+}

@@ -1,0 +1,135 @@
+/**
+ * What the controller keeps: jobs and their per-node deliveries, sessions (liveness), logs, stats
+ * and jumpscript texts. Stated as high-level operations with no storage types, so SQLite (one
+ * controller) and a shared store for several controllers implement the same contract, and one
+ * conformance suite runs against each (test/unit/controller/store-conformance.ts).
+ *
+ * A job is delivered to one node, or with `fanout` to several: one delivery per node. A delivery
+ * moves QUEUED → OFFERED (leased to a poll) → RUNNING (the agent acknowledged the lease) → a
+ * terminal state (the agent's result, or the controller's verdict: killed, lost, never
+ * acknowledged). A node's queue is its QUEUED deliveries, oldest submission first (urgent ones,
+ * the controller's own `kill` jobs, ahead of all); an offer whose lease expires goes back to its
+ * place, so it comes again ahead of newer jobs.
+ *
+ * Every mutation is atomic. Times are epoch milliseconds passed in by the caller.
+ */
+import type { Job, JobState, LogMessage, Offer, Result, StatsBatch } from '../../protocol/job.js';
+
+export interface NodeKey {
+  gid: number;
+  nid: number;
+}
+
+/** `1_10`: how JumpScale names a node in listSessions, and the CN its certificate must carry. */
+export const nodeName = (n: NodeKey): string => `${n.gid}_${n.nid}`;
+
+export interface Session extends NodeKey {
+  roles: string[];
+  lastSeen: number;
+}
+
+export interface NewJob {
+  job: Job;
+  /** The nodes it goes to; none means it fails at once with `failure` as its result data. */
+  targets: NodeKey[];
+  failure?: string;
+  /** Offered before every non-urgent job of the node. */
+  urgent?: boolean;
+}
+
+export interface JobView {
+  job: Job;
+  /** Aggregated over the deliveries: see dispatch/job-state.ts. */
+  state: JobState;
+  created: number;
+  /** When the last delivery ended; retention counts from here. */
+  finished: number | null;
+  /** One per delivery that ended (or reported progress), in node order. */
+  results: Result[];
+}
+
+export type JobSummary = Omit<JobView, 'results'>;
+
+/** A delivery of a job to one node, as lease handling sees it. */
+export interface DeliveryRef extends NodeKey {
+  id: string;
+}
+
+export interface LeaseSweep {
+  /** Back in their node's queue, at their old place. */
+  reoffered: DeliveryRef[];
+  /** Ended ERROR: offered as often as allowed and never acknowledged. */
+  failed: DeliveryRef[];
+}
+
+export interface KillOutcome {
+  view: JobView;
+  /** Nodes that had acknowledged (or may hold) the job: they must be told to kill it. */
+  holders: NodeKey[];
+}
+
+export interface NodeLog extends LogMessage, NodeKey {}
+
+export interface StatsView {
+  latest: StatsBatch | null;
+  /** Oldest first, bounded per node. */
+  history: StatsBatch[];
+}
+
+/** Something changed that a waiter may care about. Emitted after the change is stored. */
+export type StoreEvent = { kind: 'work'; node: NodeKey } | { kind: 'done'; id: string };
+
+export interface JobStore {
+  /** Stores a new job with its deliveries. Throws Errors.DUPLICATE_ID if the id exists. */
+  create(entry: NewJob, now: number): Promise<JobView>;
+  get(id: string): Promise<JobView | null>;
+  /** Newest first. */
+  list(filter: { state?: JobState; limit: number }): Promise<JobSummary[]>;
+
+  /** Leases the node's next queued delivery to a poll until `expiresAt`, or null if none. */
+  offerNext(node: NodeKey, lease: string, now: number, expiresAt: number): Promise<Offer | null>;
+  /** OFFERED → RUNNING if `lease` is the delivery's current, unexpired lease. */
+  ack(node: NodeKey, id: string, lease: string, now: number): Promise<boolean>;
+  /**
+   * Expired leases (at most `limit`, oldest submission first): offered fewer than `maxOffers`
+   * times → back to the queue; else ERROR with a reason.
+   */
+  expireLeases(now: number, maxOffers: number, limit: number): Promise<LeaseSweep>;
+  /**
+   * Records an agent's result for a delivery that was offered to that node at least once.
+   * A terminal state ends the delivery (the agent's word replaces a verdict reached without
+   * it); RUNNING records progress. False if the node was never given the job.
+   */
+  complete(node: NodeKey, result: Result, now: number): Promise<boolean>;
+  /** Queued deliveries → KILLED at once; offered and running ones are left to the agent. */
+  kill(id: string, now: number): Promise<KillOutcome | null>;
+
+  /** Records a poll: the node is alive with these roles. */
+  touch(node: NodeKey, roles: string[], now: number): Promise<void>;
+  /** Marks nodes alive (their polls are still pending) without changing their roles. */
+  keepAlive(nodes: NodeKey[], now: number): Promise<void>;
+  /** Sessions seen at or after `since`, in node order. */
+  sessions(since: number): Promise<Session[]>;
+  /** Queued and offered deliveries per node name, for nodes that have any. */
+  queueLengths(): Promise<Map<string, number>>;
+  /**
+   * Drops up to `limit` sessions not seen since `before`; their RUNNING deliveries end ERROR
+   * ("agent <gid>_<nid> lost"). Queued ones stay queued for the node's return.
+   */
+  expireSessions(before: number, now: number, limit: number): Promise<NodeKey[]>;
+
+  appendLogs(node: NodeKey, messages: LogMessage[], now: number): Promise<void>;
+  logs(query: { id?: string; node?: NodeKey; limit: number }): Promise<NodeLog[]>;
+  /** Keeps the latest batch per node and at most `keep` older ones. */
+  putStats(node: NodeKey, batch: StatsBatch, now: number, keep: number): Promise<void>;
+  stats(node: NodeKey): Promise<StatsView>;
+  putScript(hash: string, text: string, now: number): Promise<void>;
+  script(hash: string): Promise<string | null>;
+
+  /** Deletes up to `limit` finished jobs, logs and unused scripts older than `before`. */
+  prune(before: number, limit: number): Promise<number>;
+
+  /** Listens to changes; returns the unsubscribe function. */
+  subscribe(listener: (event: StoreEvent) => void): () => void;
+  close(): Promise<void>;
+}
