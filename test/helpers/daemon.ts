@@ -43,8 +43,13 @@ export function sleepers(ids: string[], manage = 'host/up'): string[] {
 
 export async function startDaemon(scf: string, args: string[] = []): Promise<Daemon> {
   const dir = mkdtempSync(join(tmpdir(), 'cox-hm-'));
+  writeFileSync(join(dir, 'site.yaml'), scf);
+  return startDaemonIn(dir, args);
+}
+
+/** Starts a host manager on `<dir>/site.yaml` with state in `<dir>/state`, e.g. again after a crash. */
+export async function startDaemonIn(dir: string, args: string[] = []): Promise<Daemon> {
   const file = join(dir, 'site.yaml');
-  writeFileSync(file, scf);
   const proc = spawn(process.execPath, [COX, 'hostmanager', '--site-file', file, '--site-host', 'testhost', '--port', '0', '--state-dir', join(dir, 'state'), ...args], {
     cwd: dir,
     stdio: ['ignore', 'pipe', 'pipe'],

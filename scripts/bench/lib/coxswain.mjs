@@ -1,9 +1,9 @@
 // coxswain as a bench peer: the built daemon (dist/) with a generated SCF, driven over its REST
-// API exactly as `cox` drives it. Set BENCH_COX_CPU_PROF=1 to have the daemon write a V8 CPU
-// profile (into the run's temp dir, path printed) when it exits.
+// API exactly as `cox` drives it. Set BENCH_COX_CPU_PROF=<dir> to have the daemon write a V8 CPU
+// profile into <dir> when it exits (the run's temp dir is deleted, so it must be elsewhere).
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, openSync, readdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { closeSync, existsSync, openSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { tagEnv } from './procfs.mjs';
 import { freePort, waitUntil, withTimeout } from './util.mjs';
@@ -40,8 +40,8 @@ export async function startCoxswain({ programs, tag, dir, stableAfterS = 1 }) {
   };
   writeFileSync(scfFile, JSON.stringify(scf, null, 1));
 
-  const profDir = join(dir, 'cpu-prof');
-  const nodeFlags = process.env.BENCH_COX_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [];
+  const profDir = process.env.BENCH_COX_CPU_PROF ? resolve(process.env.BENCH_COX_CPU_PROF) : null;
+  const nodeFlags = profDir ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [];
   // A file, not a pipe: the daemon's synchronous logging must never wait on the bench reading it.
   const out = openSync(join(dir, 'daemon.log'), 'a');
   const args = ['hostmanager', '--site-file', scfFile, '--site-host', 'localhost', '--port', String(port), '--state-dir', join(dir, 'state')];
@@ -92,9 +92,7 @@ export async function startCoxswain({ programs, tag, dir, stableAfterS = 1 }) {
         }
       }
       const ms = performance.now() - t0;
-      if (nodeFlags.length && existsSync(profDir)) {
-        for (const f of readdirSync(profDir)) console.error(`coxswain CPU profile: ${join(profDir, f)}`);
-      }
+      if (profDir) console.error(`coxswain CPU profiles in ${profDir}`);
       return ms;
     },
   };
