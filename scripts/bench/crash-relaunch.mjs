@@ -13,7 +13,7 @@
 //   node scripts/bench/crash-relaunch.mjs        (BENCH_CRASHES=n to change the 25 crashes)
 import { startCoxswain } from './lib/coxswain.mjs';
 import { ensurePm2, startPm2 } from './lib/pm2.mjs';
-import { installCleanupOnExit, killTagged, newTag } from './lib/procfs.mjs';
+import { installCleanupOnExit, killTagged, newTag, waitForQuiet } from './lib/procfs.mjs';
 import { ensureSupervisord, startSupervisord } from './lib/supervisord.mjs';
 import { startRespawn } from './lib/respawn.mjs';
 import { pidListener, reporterArgv } from './lib/udp.mjs';
@@ -47,6 +47,7 @@ async function measure(peer, crashes) {
   let failed = false;
   try {
     await peer.prepare?.();
+    const busy = await waitForQuiet();
     mgr = await peer.start({ programs: [{ name: 'crasher', argv: reporterArgv(udp.port), autostart: false }], tag, dir });
     await mgr.startAll();
     let { pid } = await udp.next(FIRST_LAUNCH_TIMEOUT_MS);
@@ -70,6 +71,7 @@ async function measure(peer, crashes) {
       min_ms: round(Math.min(...samples)),
       max_ms: round(Math.max(...samples)),
       spurious_relaunches: spurious,
+      machine_busy_pct_at_start: busy,
       samples_ms: samples.map((x) => round(x, 1)),
     };
   } catch (err) {

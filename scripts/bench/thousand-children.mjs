@@ -14,7 +14,7 @@
 //   node scripts/bench/thousand-children.mjs   (BENCH_CHILDREN=n; BENCH_PM2_THOUSAND=0 skips PM2)
 import { startCoxswain } from './lib/coxswain.mjs';
 import { ensurePm2, startPm2 } from './lib/pm2.mjs';
-import { cpuPercentOver, installCleanupOnExit, killTagged, newTag, rssMb, taggedPids } from './lib/procfs.mjs';
+import { cpuPercentOver, installCleanupOnExit, killTagged, newTag, rssMb, taggedPids, waitForQuiet } from './lib/procfs.mjs';
 import { ensureSupervisord, startSupervisord } from './lib/supervisord.mjs';
 import { isMain, makeTempDir, removeDir, round, sleep, waitUntil } from './lib/util.mjs';
 
@@ -44,6 +44,7 @@ async function measure(peer, n) {
   const result = {};
   try {
     await peer.prepare?.();
+    result.machine_busy_pct_at_start = await waitForQuiet();
     mgr = await peer.start({ programs, tag, dir });
     const t0 = performance.now();
     // Not awaited on its own: `pm2 start` returns only once everything is online, so the poll

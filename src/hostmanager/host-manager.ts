@@ -13,7 +13,8 @@ import type { Target } from './child/child.machine.js';
 import type { RestartPolicyConfig } from './child/restart-policy.js';
 import { watchFile } from './config-watch.js';
 import { registerHostManagerOps } from './ops.js';
-import { nativeRunChild, STATE_MARKER } from './process/native-driver.js';
+import { runChildLogic } from './child/run-child.js';
+import { nativeRunner, STATE_MARKER } from './process/native-driver.js';
 import { signalGroup } from './process/native-process.js';
 import { findMarkedLeaders, processStartTime } from './process/proc.js';
 import { planReattach } from './state/reattach.js';
@@ -49,7 +50,7 @@ export class HostManager {
     this.state = new StateDir(opts.stateDir);
     this.registry = new OpRegistry({ logger: opts.logger.child({ component: 'ops' }) });
     this.supervisor = new Supervisor({
-      runChild: nativeRunChild({ logDir: () => this.config.current?.logDir ?? 'logs', state: this.state }),
+      runChild: runChildLogic({ native: nativeRunner({ logDir: () => this.config.current?.logDir ?? 'logs', state: this.state }) }),
       logger: opts.logger.child({ component: 'supervisor' }),
       ...(opts.restartPolicy ? { restartPolicy: opts.restartPolicy } : {}),
       ...(opts.dockerServicePrefix ? { dockerServicePrefix: opts.dockerServicePrefix } : {}),

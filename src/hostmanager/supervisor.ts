@@ -9,6 +9,7 @@ import type { Logger } from 'pino';
 import type { InstanceConfig, SiteConfig } from '../site-config/types.js';
 import { childMachine, nextAction, type Adoptee, type ChildMachine, type ChildSpec, type Target } from './child/child.machine.js';
 import { childState, type ChildState } from './child/child-state.js';
+import type { DockerLaunch } from './child/launch.js';
 import { DEFAULT_RESTART_POLICY, type RestartPolicyConfig } from './child/restart-policy.js';
 
 export interface SupervisorOptions {
@@ -19,10 +20,24 @@ export interface SupervisorOptions {
   restartPolicy?: RestartPolicyConfig;
   /** With the instance-id, names the compose service of a `manage: docker` instance. */
   dockerServicePrefix?: string;
+  /** The compose services found, when the host manager was given compose files. */
+  docker?: DockerInventory;
+}
+
+/** What the docker side knows of compose services; see hostmanager/docker/. */
+export interface DockerInventory {
+  /** The compose service of an SCF docker instance, or why there is none. */
+  resolve(instanceId: string): { launch: DockerLaunch } | { reason: string };
+  /** Services that match no SCF instance, shown as passive `[docker]` rows. */
+  passive(configured: ReadonlySet<string>): ChildState[];
+  /** Whether the instance's container runs an image other than the one its tag now names. */
+  restartRequired(instanceId: string): boolean;
 }
 
 interface Entry {
   config: InstanceConfig;
+  /** What the child machine was last given; docker instances resolve through the inventory. */
+  spec: ChildSpec;
   actor: Actor<ChildMachine>;
   /** Gone from the SCF (or now `ignore`): dropped from the table once down. */
   removed: boolean;
@@ -49,6 +64,7 @@ export class Supervisor extends EventEmitter<{ change: []; targets: [] }> {
   private readonly now: () => number;
   private readonly rand: () => number;
   private readonly policy: RestartPolicyConfig;
+  private lastConfig: SiteConfig | null = null;
 
   constructor(private readonly opts: SupervisorOptions) {
     super();
@@ -64,6 +80,7 @@ export class Supervisor extends EventEmitter<{ change: []; targets: [] }> {
    * are brought down and dropped, and the rest is left alone.
    */
   apply(config: SiteConfig, restore: RestoreOptions = {}): { added: string[]; changed: string[]; removed: string[] } {
+    this.lastConfig = config;
     const added: string[] = [];
     const changed: string[] = [];
     const removed: string[] = [];
@@ -78,13 +95,15 @@ export class Supervisor extends EventEmitter<{ change: []; targets: [] }> {
         continue;
       }
       entry.removed = false;
-      const before = entry.config;
+      const before = entry.spec;
+      const beforeKey = launchKey(entry.config, before);
       entry.config = next;
-      if (launchKey(before) !== launchKey(next)) {
+      entry.spec = this.spec(next);
+      if (beforeKey !== launchKey(next, entry.spec)) {
         changed.push(id);
-        entry.actor.send({ type: 'RECONFIGURE', ...this.spec(next) });
-      } else if (before.stopGraceMs !== next.stopGraceMs || JSON.stringify(before.restart) !== JSON.stringify(next.restart)) {
-        entry.actor.send({ type: 'TUNE', stopGraceMs: next.stopGraceMs, policy: this.policyFor(next) });
+        entry.actor.send({ type: 'RECONFIGURE', ...entry.spec });
+      } else if (before.stopGraceMs !== entry.spec.stopGraceMs || JSON.stringify(before.policy) !== JSON.stringify(entry.spec.policy)) {
+        entry.actor.send({ type: 'TUNE', stopGraceMs: entry.spec.stopGraceMs, policy: entry.spec.policy });
       }
     }
     for (const [id, instance] of wanted) {
@@ -97,6 +116,11 @@ export class Supervisor extends EventEmitter<{ change: []; targets: [] }> {
     this.dropSettledRemovals();
     this.emit('change');
     return { added, changed, removed };
+  }
+
+  /** Applies the last SCF again, e.g. after the compose files changed what docker instances resolve to. */
+  reapply(): void {
+    if (this.lastConfig) this.apply(this.lastConfig);
   }
 
   /** Applies target requests in order; `all` matches every child. Returns unknown ids. */
@@ -121,9 +145,13 @@ export class Supervisor extends EventEmitter<{ change: []; targets: [] }> {
 
   states(): ChildState[] {
     const now = this.now();
-    return [...this.children.values()].map((e) =>
-      childState(this.displayClass(e.config), e.actor.getSnapshot(), now, e.removed ? 'down' : undefined),
-    );
+    const rows = [...this.children.values()].map((e) => {
+      const row = childState(this.displayClass(e), e.actor.getSnapshot(), now, e.removed ? 'down' : undefined);
+      if (isDocker(e.config)) row.restart_required = this.opts.docker?.restartRequired(e.config.instanceId) ?? false;
+      return row;
+    });
+    const configured = new Set(this.lastConfig?.instances.map((i) => i.instanceId) ?? []);
+    return this.opts.docker ? [...rows, ...this.opts.docker.passive(configured)] : rows;
   }
 
   get requestedTargets(): ReadonlyMap<string, Target> {
@@ -175,17 +203,18 @@ export class Supervisor extends EventEmitter<{ change: []; targets: [] }> {
   }
 
   private add(instance: InstanceConfig, target?: Target, adopt?: Adoptee): void {
+    const spec = this.spec(instance);
     const actor = createActor(this.machine, {
       input: {
         instanceId: instance.instanceId,
         target: target ?? (instance.manage.endsWith('/up') ? 'up' : 'down'),
         adopt: adopt ?? null,
-        ...this.spec(instance),
+        ...spec,
         now: this.now,
         rand: this.rand,
       },
     });
-    const entry: Entry = { config: instance, actor, removed: false, lastAction: '' };
+    const entry: Entry = { config: instance, spec, actor, removed: false, lastAction: '' };
     this.children.set(instance.instanceId, entry);
     actor.subscribe({
       next: (snapshot) => {
@@ -213,20 +242,19 @@ export class Supervisor extends EventEmitter<{ change: []; targets: [] }> {
   }
 
   /** OCS marks docker instances `[d]`, or `[d?]` when no compose service was found for them. */
-  private displayClass(instance: InstanceConfig): string {
-    return isDocker(instance) ? `${instance.agentClass}[d?]` : instance.agentClass;
+  private displayClass(entry: Entry): string {
+    if (!isDocker(entry.config)) return entry.config.agentClass;
+    return `${entry.config.agentClass}${entry.spec.launch ? '[d]' : '[d?]'}`;
   }
 
   private spec(instance: InstanceConfig): ChildSpec {
+    const base = { stopGraceMs: instance.stopGraceMs, policy: this.policyFor(instance) };
+    if (!isDocker(instance)) return { ...base, launch: instance.launch, notOperableReason: instance.notOperableReason ?? null };
     const service = `${this.opts.dockerServicePrefix ?? 'ocs-'}${instance.instanceId}`;
-    return {
-      launch: instance.launch,
-      notOperableReason: isDocker(instance)
-        ? `docker-compose service "${service}" not found in the compose files given`
-        : (instance.notOperableReason ?? null),
-      stopGraceMs: instance.stopGraceMs,
-      policy: this.policyFor(instance),
+    const found = this.opts.docker?.resolve(instance.instanceId) ?? {
+      reason: `docker-compose service "${service}" not found: no compose file given (--docker-compose)`,
     };
+    return 'launch' in found ? { ...base, launch: found.launch, notOperableReason: null } : { ...base, launch: null, notOperableReason: found.reason };
   }
 
   private policyFor(instance: InstanceConfig): RestartPolicyConfig {
@@ -239,6 +267,6 @@ function isDocker(instance: InstanceConfig): boolean {
 }
 
 /** The fields whose change means the running process no longer matches its config. */
-function launchKey(i: InstanceConfig): string {
-  return JSON.stringify([i.agentClass, i.manage.split('/')[0], i.launch, i.notOperableReason ?? null]);
+function launchKey(instance: InstanceConfig, spec: ChildSpec): string {
+  return JSON.stringify([instance.agentClass, instance.manage.split('/')[0], spec.launch, spec.notOperableReason]);
 }

@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { Supervisor } from '../../src/hostmanager/supervisor.js';
-import { nativeRunChild } from '../../src/hostmanager/process/native-driver.js';
+import { runChildLogic } from '../../src/hostmanager/child/run-child.js';
+import { nativeRunner } from '../../src/hostmanager/process/native-driver.js';
 import type { InstanceConfig, SiteConfig } from '../../src/site-config/types.js';
 
 export function siteConfig(instances: InstanceConfig[], logDir: string): SiteConfig {
@@ -13,7 +14,7 @@ export function siteConfig(instances: InstanceConfig[], logDir: string): SiteCon
 
 export function makeSupervisor() {
   const logDir = mkdtempSync(join(tmpdir(), 'cox-test-'));
-  const supervisor = new Supervisor({ runChild: nativeRunChild({ logDir }), logger: pino({ level: 'silent' }) });
+  const supervisor = new Supervisor({ runChild: runChildLogic({ native: nativeRunner({ logDir }) }), logger: pino({ level: 'silent' }) });
   const state = (id: string) => supervisor.states().find((s) => s.instance_id === id);
   return {
     supervisor,

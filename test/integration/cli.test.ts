@@ -48,7 +48,7 @@ describe('cox CLI against a running host manager', () => {
     expect(rows[2]!.slice(0, 3)).toEqual(['hm-test', 'HostManager', 'up']);
     expect(rows[3]).toEqual(['a', 'Sleeper', 'up', 'up']);
     expect(rows[4]).toEqual(['b', 'Sleeper', 'down', 'down', 'not started']);
-    expect(rows[5]).toEqual(['dk', 'Dock[d?]', '?', 'up', 'docker-compose service "ocs-dk" not found in the compose files given']);
+    expect(rows[5]).toEqual(['dk', 'Dock[d?]', '?', 'up', 'docker-compose service "ocs-dk" not found: no compose file given (--docker-compose)']);
     const json = JSON.parse((await cox(['status', '--json', '--url', d.url])).stdout);
     expect(json.children.map((c: any) => [c.instance_id, c.next_action])).toEqual([['a', 'up'], ['b', 'down'], ['dk', '?']]);
   });

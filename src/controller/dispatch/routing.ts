@@ -38,10 +38,16 @@ export function route(target: Target, candidates: readonly Candidate[]): NodeKey
   const live = candidates.filter((c) => matches(target, c));
   if (live.length === 0) return [];
   if (target.fanout) return live.sort(byNode).map(key);
-  const idle = live.filter((c) => c.idleSince !== null).sort((a, b) => a.idleSince! - b.idleSince! || byNode(a, b));
-  if (idle[0]) return [key(idle[0])];
-  const shortest = live.sort((a, b) => a.queued - b.queued || byNode(a, b))[0]!;
-  return [key(shortest)];
+  const idle = live.filter((c) => c.idleSince !== null);
+  if (idle.length > 0) return [key(least(idle, (a, b) => a.idleSince! - b.idleSince! || byNode(a, b)))];
+  return [key(least(live, (a, b) => a.queued - b.queued || byNode(a, b)))];
+}
+
+/** The first of `items` by `compare`, without sorting them all: candidates can be thousands. */
+function least<T>(items: readonly T[], compare: (a: T, b: T) => number): T {
+  let best = items[0] as T;
+  for (const item of items) if (compare(item, best) < 0) best = item;
+  return best;
 }
 
 function key(n: NodeKey): NodeKey {

@@ -72,7 +72,7 @@ export interface NodeLog extends LogMessage, NodeKey {}
 
 export interface StatsView {
   latest: StatsBatch | null;
-  /** Oldest first, bounded per node. */
+  /** The node's newest batches, oldest first; `latest` is the last of them. */
   history: StatsBatch[];
 }
 
@@ -120,7 +120,7 @@ export interface JobStore {
 
   appendLogs(node: NodeKey, messages: LogMessage[], now: number): Promise<void>;
   logs(query: { id?: string; node?: NodeKey; limit: number }): Promise<NodeLog[]>;
-  /** Keeps the latest batch per node and at most `keep` older ones. */
+  /** Stores a node's batch, keeping its newest `keep` batches. */
   putStats(node: NodeKey, batch: StatsBatch, now: number, keep: number): Promise<void>;
   stats(node: NodeKey): Promise<StatsView>;
   putScript(hash: string, text: string, now: number): Promise<void>;

@@ -13,7 +13,7 @@
  * `exited` and `afterStop` are transient decision points and are never observed from outside.
  */
 import { assign, sendTo, setup, fromCallback } from 'xstate';
-import type { LaunchSpec } from '../../site-config/types.js';
+import type { ChildLaunch } from './launch.js';
 import {
   decideRestart,
   describeExit,
@@ -36,7 +36,7 @@ export type ProcessReport =
 export type ProcessCommand = { type: 'TERM' } | { type: 'KILL' };
 
 export interface ChildSpec {
-  launch: LaunchSpec | null;
+  launch: ChildLaunch | null;
   notOperableReason: string | null;
   stopGraceMs: number;
   policy: RestartPolicyConfig;
@@ -81,7 +81,7 @@ export interface ChildContext extends ChildInput {
 
 export interface RunChildInput {
   instanceId: string;
-  launch: LaunchSpec;
+  launch: ChildLaunch;
   /** Set on the first launch after a restart, when the child is still running. */
   adopt: Adoptee | null;
 }

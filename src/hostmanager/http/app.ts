@@ -9,7 +9,9 @@ import { callBridge } from '../../ops/http/call-bridge.js';
 import { opsRoutes } from '../../ops/http/ops-routes.js';
 import { Errors, errorFacts } from '../../shared/errors.js';
 import type { HostManager } from '../host-manager.js';
+import type { LogFiles } from '../logs/log-files.js';
 import { childrenRoutes } from './children-routes.js';
+import { logsRoutes } from './logs-routes.js';
 
 export interface BuildOptions {
   hm: HostManager;
@@ -20,6 +22,8 @@ export interface BuildOptions {
    * query) can present it.
    */
   token?: string;
+  /** The daemon's log files, whose rotations followers must see. */
+  logs?: LogFiles;
 }
 
 export async function buildHostManagerApp(opts: BuildOptions): Promise<FastifyInstance> {
@@ -36,6 +40,7 @@ export async function buildHostManagerApp(opts: BuildOptions): Promise<FastifyIn
 
   app.get('/api/health', async () => ({ ok: true, instance_id: opts.hm.instanceId }));
   await app.register(childrenRoutes, { hm: opts.hm });
+  await app.register(logsRoutes, { hm: opts.hm, ...(opts.logs ? { logs: opts.logs } : {}) });
   await app.register(opsRoutes, { registry: opts.hm.registry });
   await app.register(callBridge, {
     addressRoot: opts.hm.addressRoot,

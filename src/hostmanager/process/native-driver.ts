@@ -2,8 +2,9 @@
  * The `runChild` actor for native children: bridges a NativeProcess (or, after a restart, an
  * AttachedProcess) to the child machine, and keeps each running child's handle in the state dir.
  */
-import { fromCallback } from 'xstate';
-import type { ProcessCommand, ProcessReport, RunChildInput } from '../child/child.machine.js';
+import type { ProcessReport } from '../child/child.machine.js';
+import { isDockerLaunch } from '../child/launch.js';
+import type { ChildRunner } from '../child/run-child.js';
 import type { LaunchSpec } from '../../site-config/types.js';
 import type { StateDir } from '../state/state-dir.js';
 import { AttachedProcess } from './attached-process.js';
@@ -24,11 +25,12 @@ export function launchKeyOf(launch: LaunchSpec): string {
   return JSON.stringify([launch.argv, launch.cwd, launch.env]);
 }
 
-export function nativeRunChild(opts: NativeDriverOptions) {
+export function nativeRunner(opts: NativeDriverOptions): ChildRunner {
   const { state } = opts;
   const marker: Record<string, string> = state ? { [STATE_MARKER]: state.dir } : {};
-  return fromCallback<ProcessCommand, RunChildInput>(({ input, sendBack, receive }) => {
+  return ({ input, sendBack, receive }) => {
     const { instanceId, launch, adopt } = input;
+    if (isDockerLaunch(launch)) throw new Error(`native runner given docker service ${launch.service}`);
     const report = (event: ProcessReport) => sendBack(event);
     const events: NativeProcessEvents = {
       onSpawn: (pid) => {
@@ -55,5 +57,5 @@ export function nativeRunChild(opts: NativeDriverOptions) {
       proc.signalGroup('SIGKILL');
       if (proc instanceof AttachedProcess) proc.detach();
     };
-  });
+  };
 }

@@ -1,0 +1,91 @@
+/**
+ * The controller's SQLite file: WAL (agents poll while clients read), and the indexes each hot
+ * query needs. Partial indexes keep the queue lookups small however much finished history the
+ * retention window holds.
+ */
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+
+const DDL = `
+CREATE TABLE IF NOT EXISTS jobs (
+  seq      INTEGER PRIMARY KEY AUTOINCREMENT,  -- submission order; never reused
+  id       TEXT NOT NULL UNIQUE,
+  spec     TEXT NOT NULL,                      -- the Job, JSON
+  state    TEXT NOT NULL,                      -- aggregated over its deliveries
+  failure  TEXT,                               -- why it went nowhere (no matching agents)
+  created  INTEGER NOT NULL,
+  finished INTEGER
+);
+CREATE INDEX IF NOT EXISTS jobs_by_state ON jobs(state, seq);
+CREATE INDEX IF NOT EXISTS jobs_finished ON jobs(finished) WHERE finished IS NOT NULL;
+
+CREATE TABLE IF NOT EXISTS deliveries (
+  seq           INTEGER NOT NULL,              -- the job's
+  gid           INTEGER NOT NULL,
+  nid           INTEGER NOT NULL,
+  urgent        INTEGER NOT NULL DEFAULT 0,
+  state         TEXT NOT NULL,
+  lease         TEXT,
+  lease_expires INTEGER,
+  offers        INTEGER NOT NULL DEFAULT 0,
+  result        TEXT,                          -- the Result, JSON
+  PRIMARY KEY (seq, gid, nid)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS deliveries_queue ON deliveries(gid, nid, urgent DESC, seq) WHERE state = 'QUEUED';
+CREATE INDEX IF NOT EXISTS deliveries_waiting ON deliveries(gid, nid) WHERE state IN ('QUEUED', 'OFFERED');
+CREATE INDEX IF NOT EXISTS deliveries_running ON deliveries(gid, nid) WHERE state = 'RUNNING';
+CREATE INDEX IF NOT EXISTS deliveries_leases ON deliveries(lease_expires) WHERE state = 'OFFERED';
+
+CREATE TABLE IF NOT EXISTS sessions (
+  gid       INTEGER NOT NULL,
+  nid       INTEGER NOT NULL,
+  roles     TEXT NOT NULL,                     -- JSON array
+  last_seen INTEGER NOT NULL,
+  PRIMARY KEY (gid, nid)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS sessions_seen ON sessions(last_seen);
+
+CREATE TABLE IF NOT EXISTS logs (
+  job_id   TEXT NOT NULL,
+  gid      INTEGER NOT NULL,
+  nid      INTEGER NOT NULL,
+  mid      INTEGER NOT NULL,
+  level    INTEGER NOT NULL,
+  message  TEXT NOT NULL,
+  epoch    INTEGER NOT NULL,
+  received INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS logs_by_job ON logs(job_id);
+CREATE INDEX IF NOT EXISTS logs_by_node ON logs(gid, nid);
+CREATE INDEX IF NOT EXISTS logs_received ON logs(received);
+
+CREATE TABLE IF NOT EXISTS stats (
+  gid      INTEGER NOT NULL,
+  nid      INTEGER NOT NULL,
+  batch    TEXT NOT NULL,
+  received INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS stats_by_node ON stats(gid, nid);
+CREATE INDEX IF NOT EXISTS stats_received ON stats(received);
+
+CREATE TABLE IF NOT EXISTS scripts (
+  hash TEXT PRIMARY KEY,
+  text TEXT NOT NULL,
+  used INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS scripts_used ON scripts(used);
+`;
+
+/** Opens (creating if needed) the database at `path`; `:memory:` for tests. */
+export function openDatabase(path: string): Database.Database {
+  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+  const db = new Database(path);
+  db.pragma('journal_mode = WAL');
+  // In WAL mode NORMAL loses nothing when the process dies (SIGKILL included); only a power cut
+  // can drop the last transactions.
+  db.pragma('synchronous = NORMAL');
+  db.pragma('busy_timeout = 5000');
+  db.exec(DDL);
+  return db;
+}

@@ -1,0 +1,250 @@
+/**
+ * JobStore on one SQLite file (better-sqlite3). Every operation is one transaction, so a lease is
+ * granted, acknowledged or taken back atomically (`UPDATE ... WHERE ... AND lease = ?`), and a
+ * controller killed at any point restarts with its queues and sessions as they were.
+ */
+import type Database from 'better-sqlite3';
+import { TERMINAL_STATES, type Job, type JobState, type Offer, type Result } from '../../protocol/job.js';
+import { Errors } from '../../shared/errors.js';
+import { aggregateState, type DeliveryState } from '../dispatch/job-state.js';
+import { leaseVerdicts, lostReason } from '../dispatch/leases.js';
+import type { DeliveryRef, JobStore, JobSummary, JobView, KillOutcome, LeaseSweep, NewJob, NodeKey, Session, StoreEvent } from './job-store.js';
+import { openDatabase } from './sqlite-schema.js';
+import { SqliteTelemetry } from './sqlite-telemetry.js';
+import { verdict } from './verdict.js';
+
+interface JobRow {
+  seq: number;
+  id: string;
+  spec: string;
+  state: JobState;
+  failure: string | null;
+  created: number;
+  finished: number | null;
+}
+
+interface DeliveryRow extends NodeKey {
+  seq: number;
+  state: DeliveryState;
+  offers: number;
+}
+
+export class SqliteJobStore extends SqliteTelemetry implements JobStore {
+  readonly #listeners = new Set<(e: StoreEvent) => void>();
+  readonly #q;
+
+  /** `path` is the database file, or `:memory:`. */
+  static open(path: string): SqliteJobStore {
+    return new SqliteJobStore(openDatabase(path));
+  }
+
+  private constructor(db: Database.Database) {
+    super(db);
+    const p = <P extends unknown[] = unknown[], R = unknown>(sql: string) => db.prepare<P, R>(sql);
+    this.#q = {
+      insertJob: p('INSERT INTO jobs (id, spec, state, failure, created, finished) VALUES (?, ?, ?, ?, ?, ?)'),
+      insertDelivery: p("INSERT INTO deliveries (seq, gid, nid, urgent, state) VALUES (?, ?, ?, ?, 'QUEUED')"),
+      jobById: p<[string], JobRow>('SELECT * FROM jobs WHERE id = ?'),
+      jobBySeq: p<[number], JobRow>('SELECT * FROM jobs WHERE seq = ?'),
+      list: p<[number], JobRow>('SELECT * FROM jobs ORDER BY seq DESC LIMIT ?'),
+      listByState: p<[string, number], JobRow>('SELECT * FROM jobs WHERE state = ? ORDER BY seq DESC LIMIT ?'),
+      results: p<[number], { result: string }>('SELECT result FROM deliveries WHERE seq = ? AND result IS NOT NULL ORDER BY gid, nid'),
+      delivery: p<[number, number, number], DeliveryRow>('SELECT seq, gid, nid, state, offers FROM deliveries WHERE seq = ? AND gid = ? AND nid = ?'),
+      deliveriesOf: p<[number], DeliveryRow>('SELECT seq, gid, nid, state, offers FROM deliveries WHERE seq = ?'),
+      counts: p<[number], { state: DeliveryState; n: number }>('SELECT state, count(*) AS n FROM deliveries WHERE seq = ? GROUP BY state'),
+      setJobState: p('UPDATE jobs SET state = ?, finished = ? WHERE seq = ?'),
+      nextQueued: p<[number, number], { seq: number }>("SELECT seq FROM deliveries WHERE gid = ? AND nid = ? AND state = 'QUEUED' ORDER BY urgent DESC, seq LIMIT 1"),
+      offer: p("UPDATE deliveries SET state = 'OFFERED', lease = ?, lease_expires = ?, offers = offers + 1 WHERE seq = ? AND gid = ? AND nid = ? AND state = 'QUEUED'"),
+      ack: p("UPDATE deliveries SET state = 'RUNNING', lease = NULL, lease_expires = NULL WHERE seq = ? AND gid = ? AND nid = ? AND state = 'OFFERED' AND lease = ? AND lease_expires >= ?"),
+      expired: p<[number, number], DeliveryRow & { id: string }>(
+        "SELECT d.seq, d.gid, d.nid, d.state, d.offers, j.id FROM deliveries d JOIN jobs j ON j.seq = d.seq WHERE d.state = 'OFFERED' AND d.lease_expires < ? ORDER BY d.seq LIMIT ?",
+      ),
+      requeue: p("UPDATE deliveries SET state = 'QUEUED', lease = NULL, lease_expires = NULL WHERE seq = ? AND gid = ? AND nid = ? AND state = 'OFFERED'"),
+      end: p('UPDATE deliveries SET state = ?, lease = NULL, lease_expires = NULL, result = ? WHERE seq = ? AND gid = ? AND nid = ?'),
+      touch: p('INSERT INTO sessions (gid, nid, roles, last_seen) VALUES (?, ?, ?, ?) ON CONFLICT (gid, nid) DO UPDATE SET roles = excluded.roles, last_seen = excluded.last_seen'),
+      keepAlive: p('UPDATE sessions SET last_seen = max(last_seen, ?) WHERE gid = ? AND nid = ?'),
+      sessions: p<[number], NodeKey & { roles: string; last_seen: number }>('SELECT * FROM sessions WHERE last_seen >= ? ORDER BY gid, nid'),
+      stale: p<[number, number], NodeKey>('SELECT gid, nid FROM sessions WHERE last_seen < ? LIMIT ?'),
+      dropSession: p('DELETE FROM sessions WHERE gid = ? AND nid = ?'),
+      runningOn: p<[number, number], DeliveryRow>("SELECT seq, gid, nid, state, offers FROM deliveries WHERE gid = ? AND nid = ? AND state = 'RUNNING'"),
+      queueLengths: p<[], NodeKey & { n: number }>("SELECT gid, nid, count(*) AS n FROM deliveries WHERE state IN ('QUEUED', 'OFFERED') GROUP BY gid, nid"),
+      finishedBefore: p<[number, number], { seq: number }>('SELECT seq FROM jobs WHERE finished IS NOT NULL AND finished < ? LIMIT ?'),
+      dropDeliveries: p('DELETE FROM deliveries WHERE seq = ?'),
+      dropJob: p('DELETE FROM jobs WHERE seq = ?'),
+    };
+  }
+
+  async create(entry: NewJob, now: number): Promise<JobView> {
+    const { job, targets } = entry;
+    const failed = targets.length === 0;
+    const seq = this.#tx((events) => {
+      let info;
+      try {
+        info = this.#q.insertJob.run(job.id, JSON.stringify(job), failed ? 'ERROR' : 'QUEUED', failed ? (entry.failure ?? 'no target') : null, now, failed ? now : null);
+      } catch (err) {
+        if ((err as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE') throw Errors.DUPLICATE_ID(job.id);
+        throw err;
+      }
+      const seq = Number(info.lastInsertRowid);
+      for (const t of targets) {
+        this.#q.insertDelivery.run(seq, t.gid, t.nid, entry.urgent ? 1 : 0);
+        events.push({ kind: 'work', node: { gid: t.gid, nid: t.nid } });
+      }
+      if (failed) events.push({ kind: 'done', id: job.id });
+      return seq;
+    });
+    return this.#view(this.#q.jobBySeq.get(seq)!);
+  }
+
+  async get(id: string): Promise<JobView | null> {
+    const row = this.#q.jobById.get(id);
+    return row ? this.#view(row) : null;
+  }
+
+  async list(filter: { state?: JobState; limit: number }): Promise<JobSummary[]> {
+    const rows = filter.state ? this.#q.listByState.all(filter.state, filter.limit) : this.#q.list.all(filter.limit);
+    return rows.map((r) => ({ job: JSON.parse(r.spec) as Job, state: r.state, created: r.created, finished: r.finished }));
+  }
+
+  async offerNext(node: NodeKey, lease: string, _now: number, expiresAt: number): Promise<Offer | null> {
+    return this.#tx(() => {
+      const next = this.#q.nextQueued.get(node.gid, node.nid);
+      if (!next) return null;
+      this.#q.offer.run(lease, expiresAt, next.seq, node.gid, node.nid);
+      const job = JSON.parse(this.#q.jobBySeq.get(next.seq)!.spec) as Job;
+      return { ...job, gid: node.gid, nid: node.nid, lease };
+    });
+  }
+
+  async ack(node: NodeKey, id: string, lease: string, now: number): Promise<boolean> {
+    return this.#tx(() => {
+      const job = this.#q.jobById.get(id);
+      if (!job || this.#q.ack.run(job.seq, node.gid, node.nid, lease, now).changes !== 1) return false;
+      this.#refresh(job.seq, now, []);
+      return true;
+    });
+  }
+
+  async expireLeases(now: number, maxOffers: number, limit: number): Promise<LeaseSweep> {
+    return this.#tx((events) => {
+      const { reoffer, fail } = leaseVerdicts(this.#q.expired.all(now, limit), maxOffers);
+      for (const l of reoffer) {
+        this.#q.requeue.run(l.seq, l.gid, l.nid);
+        events.push({ kind: 'work', node: { gid: l.gid, nid: l.nid } });
+      }
+      for (const { lease, reason } of fail) this.#endAndRefresh(lease, 'ERROR', reason, now, events);
+      const ref = (l: DeliveryRef) => ({ id: l.id, gid: l.gid, nid: l.nid });
+      return { reoffered: reoffer.map(ref), failed: fail.map((f) => ref(f.lease)) };
+    });
+  }
+
+  async complete(node: NodeKey, result: Result, now: number): Promise<boolean> {
+    return this.#tx((events) => {
+      const job = this.#q.jobById.get(result.id);
+      const d = job && this.#q.delivery.get(job.seq, node.gid, node.nid);
+      if (!job || !d || d.offers === 0) return false;
+      const terminal = TERMINAL_STATES.has(result.state);
+      // A progress report after the end changes nothing; one before it means the agent holds the job.
+      if (!terminal && TERMINAL_STATES.has(d.state as JobState)) return true;
+      this.#q.end.run(terminal ? result.state : 'RUNNING', JSON.stringify(result), job.seq, node.gid, node.nid);
+      this.#refresh(job.seq, now, events);
+      return true;
+    });
+  }
+
+  async kill(id: string, now: number): Promise<KillOutcome | null> {
+    const holders = this.#tx((events) => {
+      const job = this.#q.jobById.get(id);
+      if (!job) return null;
+      const spec = JSON.parse(job.spec) as Job;
+      const holders: NodeKey[] = [];
+      for (const d of this.#q.deliveriesOf.all(job.seq)) {
+        if (d.state === 'QUEUED') this.#end(spec, d, 'KILLED', 'killed before it was delivered', now);
+        if (d.state === 'OFFERED') this.#end(spec, d, 'KILLED', 'killed while offered to the agent', now);
+        if (d.state === 'OFFERED' || d.state === 'RUNNING') holders.push({ gid: d.gid, nid: d.nid });
+      }
+      this.#refresh(job.seq, now, events);
+      return holders;
+    });
+    return holders === null ? null : { view: (await this.get(id))!, holders };
+  }
+
+  async touch(node: NodeKey, roles: string[], now: number): Promise<void> {
+    this.#q.touch.run(node.gid, node.nid, JSON.stringify(roles), now);
+  }
+
+  async keepAlive(nodes: NodeKey[], now: number): Promise<void> {
+    this.#tx(() => {
+      for (const n of nodes) this.#q.keepAlive.run(now, n.gid, n.nid);
+    });
+  }
+
+  async sessions(since: number): Promise<Session[]> {
+    return this.#q.sessions.all(since).map((r) => ({ gid: r.gid, nid: r.nid, roles: JSON.parse(r.roles) as string[], lastSeen: r.last_seen }));
+  }
+
+  async queueLengths(): Promise<Map<string, number>> {
+    return new Map(this.#q.queueLengths.all().map((r) => [`${r.gid}_${r.nid}`, r.n]));
+  }
+
+  async expireSessions(before: number, now: number, limit: number): Promise<NodeKey[]> {
+    return this.#tx((events) => {
+      const stale = this.#q.stale.all(before, limit);
+      for (const node of stale) {
+        this.#q.dropSession.run(node.gid, node.nid);
+        for (const d of this.#q.runningOn.all(node.gid, node.nid)) this.#endAndRefresh(d, 'ERROR', lostReason(node), now, events);
+      }
+      return stale.map((n) => ({ gid: n.gid, nid: n.nid }));
+    });
+  }
+
+  async prune(before: number, limit: number): Promise<number> {
+    return this.#tx(() => {
+      const jobs = this.#q.finishedBefore.all(before, limit);
+      for (const { seq } of jobs) {
+        this.#q.dropDeliveries.run(seq);
+        this.#q.dropJob.run(seq);
+      }
+      return jobs.length + this.pruneTelemetry(before, limit);
+    });
+  }
+
+  subscribe(listener: (event: StoreEvent) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  /** Runs `work` in one transaction, then tells listeners what changed. */
+  #tx<T>(work: (events: StoreEvent[]) => T): T {
+    const events: StoreEvent[] = [];
+    const out = this.db.transaction(() => work(events)).immediate();
+    for (const e of events) for (const l of this.#listeners) l(e);
+    return out;
+  }
+
+  #endAndRefresh(d: NodeKey & { seq: number }, state: JobState, reason: string, now: number, events: StoreEvent[]): void {
+    this.#end(JSON.parse(this.#q.jobBySeq.get(d.seq)!.spec) as Job, d, state, reason, now);
+    this.#refresh(d.seq, now, events);
+  }
+
+  #end(job: Job, d: NodeKey & { seq: number }, state: JobState, reason: string, now: number): void {
+    this.#q.end.run(state, JSON.stringify(verdict(job, d, state, reason, now)), d.seq, d.gid, d.nid);
+  }
+
+  /** Recomputes the job's state from its deliveries; a job that just ended emits `done`. */
+  #refresh(seq: number, now: number, events: StoreEvent[]): void {
+    const job = this.#q.jobBySeq.get(seq)!;
+    const state = aggregateState(new Map(this.#q.counts.all(seq).map((c) => [c.state, c.n])));
+    const ended = TERMINAL_STATES.has(state);
+    if (state === job.state && ended === (job.finished !== null)) return;
+    this.#q.setJobState.run(state, ended ? (job.finished ?? now) : null, seq);
+    if (ended && job.finished === null) events.push({ kind: 'done', id: job.id });
+  }
+
+  #view(row: JobRow): JobView {
+    const job = JSON.parse(row.spec) as Job;
+    const results = this.#q.results.all(row.seq).map((r) => JSON.parse(r.result) as Result);
+    if (row.failure !== null) results.push(verdict(job, null, 'ERROR', row.failure, row.created));
+    return { job, state: row.state, created: row.created, finished: row.finished, results };
+  }
+}
