@@ -1,0 +1,138 @@
+/**
+ * The agent's side of the controller protocol, for one `[controllers.X]`: long poll, ack,
+ * results, logs, stats, events and jumpscript texts. Plain node:http/https with one keep-alive
+ * agent per controller, because that is where a client certificate, key and CA plug in (Node 20's
+ * fetch takes them only through an undici dispatcher we do not ship).
+ */
+import { readFileSync } from 'node:fs';
+import http from 'node:http';
+import https from 'node:https';
+import type { AgentEvent, LogMessage, Result, StatsBatch } from '../../protocol/job.js';
+import { Errors } from '../../shared/errors.js';
+import type { ControllerConfig } from '../config/types.js';
+
+const MAX_BODY = 16 * 1024 * 1024;
+
+interface Reply {
+  status: number;
+  body: string;
+}
+
+export interface RequestOptions {
+  body?: unknown;
+  signal?: AbortSignal;
+  /** Socket idle time before the request fails; a long poll needs more than the poll timeout. */
+  timeoutMs?: number;
+}
+
+export class ControllerClient {
+  readonly key: string;
+  private readonly agent: http.Agent;
+  private readonly base: string;
+  private readonly headers: Record<string, string>;
+  private readonly nodePath: string;
+
+  constructor(
+    cfg: ControllerConfig,
+    node: { gid: number; nid: number },
+    private readonly pollTimeoutMs = 90_000,
+  ) {
+    this.key = cfg.key;
+    this.base = cfg.url;
+    const { cert, key, ca } = cfg.tls;
+    this.agent = cfg.url.startsWith('https:')
+      ? new https.Agent({
+          keepAlive: true,
+          ...(cert ? { cert: readFileSync(cert) } : {}),
+          ...(key ? { key: readFileSync(key) } : {}),
+          ...(ca ? { ca: readFileSync(ca) } : {}),
+        })
+      : new http.Agent({ keepAlive: true });
+    this.headers = { accept: 'application/json', ...(cfg.token ? { authorization: `Bearer ${cfg.token}` } : {}) };
+    this.nodePath = `/${node.gid}/${node.nid}`;
+  }
+
+  /** One long poll: the offered job as sent (validated by the caller), or null at the poll timeout. */
+  async poll(roles: readonly string[], signal: AbortSignal): Promise<unknown> {
+    const query = roles.map((r) => `role=${encodeURIComponent(r)}`).join('&');
+    const reply = await this.request('GET', `${this.nodePath}/cmd${query ? `?${query}` : ''}`, { signal, timeoutMs: this.pollTimeoutMs });
+    if (reply.status === 204 || reply.body === '') return null;
+    return parseJson(reply.body, `${this.key}: poll`);
+  }
+
+  /** Confirms a lease; false when the controller says it expired (409): the job must not run. */
+  async ack(id: string, lease: string): Promise<boolean> {
+    const reply = await this.request('POST', `${this.nodePath}/ack`, { body: { id, lease } }, [409]);
+    return reply.status !== 409;
+  }
+
+  async result(result: Result): Promise<void> {
+    await this.request('POST', `${this.nodePath}/result`, { body: result });
+  }
+
+  async logs(batch: LogMessage[]): Promise<void> {
+    await this.request('POST', `${this.nodePath}/log`, { body: batch });
+  }
+
+  async stats(batch: StatsBatch): Promise<void> {
+    await this.request('POST', `${this.nodePath}/stats`, { body: batch });
+  }
+
+  async event(event: AgentEvent): Promise<void> {
+    await this.request('POST', `${this.nodePath}/event`, { body: event });
+  }
+
+  async script(hash: string): Promise<string> {
+    return (await this.request('GET', `/script?hash=${encodeURIComponent(hash)}`, {})).body;
+  }
+
+  close(): void {
+    this.agent.destroy();
+  }
+
+  /** Throws UNREACHABLE (no answer) or HTTP_ERROR (a status outside 2xx and `accept`). */
+  private request(method: string, path: string, opts: RequestOptions, accept: number[] = []): Promise<Reply> {
+    const url = new URL(this.base + path);
+    const body = opts.body === undefined ? undefined : JSON.stringify(opts.body);
+    const transport = url.protocol === 'https:' ? https : http;
+    return new Promise<Reply>((resolve, reject) => {
+      const req = transport.request(
+        url,
+        {
+          method,
+          agent: this.agent,
+          headers: { ...this.headers, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+          timeout: opts.timeoutMs ?? 30_000,
+          ...(opts.signal ? { signal: opts.signal } : {}),
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          let size = 0;
+          res.on('data', (chunk: Buffer) => {
+            size += chunk.length;
+            if (size > MAX_BODY) req.destroy(new Error(`reply larger than ${MAX_BODY} bytes`));
+            else chunks.push(chunk);
+          });
+          res.on('error', (err) => reject(Errors.UNREACHABLE(`${this.key}: ${err.message}`)));
+          res.on('end', () => {
+            const status = res.statusCode ?? 0;
+            const text = Buffer.concat(chunks).toString('utf8');
+            if ((status >= 200 && status < 300) || accept.includes(status)) resolve({ status, body: text });
+            else reject(Errors.HTTP_ERROR(`${this.key}: ${method} ${url.pathname} answered ${status}: ${text.slice(0, 200)}`));
+          });
+        },
+      );
+      req.on('timeout', () => req.destroy(new Error(`no answer within ${opts.timeoutMs ?? 30_000} ms`)));
+      req.on('error', (err) => reject(Errors.UNREACHABLE(`${this.key}: ${err.message}`)));
+      req.end(body);
+    });
+  }
+}
+
+function parseJson(text: string, what: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw Errors.BAD_RESPONSE(`${what}: not JSON: ${text.slice(0, 200)}`);
+  }
+}

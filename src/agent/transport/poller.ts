@@ -1,0 +1,65 @@
+/**
+ * The long-poll loop for one controller: announce the agent (`startup` event), then poll for jobs
+ * for as long as the agent runs. Any failure — controller down, refused, garbage — waits with
+ * bounded exponential backoff and jitter, then starts again (announcing again if the announcement
+ * itself failed). Only the first failure of a streak is a warning, so a controller that stays down
+ * for an hour does not flood the log.
+ */
+import type { Logger } from 'pino';
+import type { AgentEvent } from '../../protocol/job.js';
+import { backoffDelay, sleep, type Backoff } from '../backoff.js';
+import type { ControllerClient } from './controller-client.js';
+
+export interface PollerOptions {
+  client: ControllerClient;
+  roles: readonly string[];
+  startupEvent: AgentEvent;
+  /** Handles one offer; the next poll starts when it resolves (after the ack, not the run). */
+  onOffer: (raw: unknown, client: ControllerClient) => Promise<void>;
+  logger: Logger;
+  backoff: Backoff;
+}
+
+export class Poller {
+  private readonly abort = new AbortController();
+  private loop: Promise<void> | null = null;
+
+  constructor(private readonly opts: PollerOptions) {}
+
+  start(): void {
+    this.loop ??= this.run();
+  }
+
+  /** Ends the poll in flight and the loop; idempotent. */
+  async stop(): Promise<void> {
+    this.abort.abort();
+    await this.loop;
+  }
+
+  private async run(): Promise<void> {
+    const { client, logger } = this.opts;
+    const signal = this.abort.signal;
+    let announced = false;
+    let failures = 0;
+    while (!signal.aborted) {
+      try {
+        if (!announced) {
+          await client.event(this.opts.startupEvent);
+          announced = true;
+        }
+        const offer = await client.poll(this.opts.roles, signal);
+        if (failures > 0) logger.info({ controller: client.key, after: failures }, 'controller reachable again');
+        failures = 0;
+        if (offer !== null) await this.opts.onOffer(offer, client);
+      } catch (err) {
+        if (signal.aborted) break;
+        failures++;
+        const delayMs = backoffDelay(this.opts.backoff, failures);
+        const facts = { controller: client.key, err: (err as Error).message, retryInMs: delayMs };
+        if (failures === 1) logger.warn(facts, 'controller poll failed');
+        else logger.debug(facts, 'controller poll failed again');
+        await sleep(delayMs, signal);
+      }
+    }
+  }
+}

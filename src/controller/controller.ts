@@ -1,0 +1,170 @@
+/**
+ * The controller's core, without HTTP: agents poll, acknowledge and report; clients submit, wait,
+ * kill. Everything that must survive a restart lives in the store; this object holds only the
+ * pending waits (polls, clients waiting for a job) and which nodes are idle right now.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import { job as jobSchema, TERMINAL_STATES, type Job, type JobArgs, type JobState, type Offer, type Result } from '../protocol/job.js';
+import { Errors } from '../shared/errors.js';
+import { PollHub } from './dispatch/poll-hub.js';
+import { route, type Target } from './dispatch/routing.js';
+import { Waiters } from './dispatch/waiters.js';
+import { nodeName, type JobStore, type JobSummary, type JobView, type NodeKey } from './store/job-store.js';
+
+export interface ControllerOptions {
+  store: JobStore;
+  logger: Logger;
+  /** Epoch ms; a fake in tests. */
+  now?: () => number;
+  pollTimeoutMs: number;
+  ttlMs: number;
+  ackTimeoutMs: number;
+}
+
+export interface SubmitRequest {
+  cmd: string;
+  args?: Partial<JobArgs> & Record<string, unknown>;
+  data?: string;
+  gid?: number;
+  nid?: number;
+  roles?: string[];
+  fanout?: boolean;
+  tags?: string;
+  id?: string;
+  /** Seconds to hold the reply until the job ends. */
+  wait?: number;
+}
+
+/** listSessions as JumpScale answers it: `{"<gid>_<nid>": [last_seen_epoch_seconds, role, ...]}`. */
+export type SessionList = Record<string, [number, ...string[]]>;
+
+export const NO_MATCH = 'no matching connected agents';
+
+export class Controller {
+  readonly store: JobStore;
+  readonly polls = new PollHub();
+  readonly now: () => number;
+  readonly #jobs = new Waiters<null>();
+  readonly #log: Logger;
+  readonly #opts: ControllerOptions;
+  readonly #unsubscribe: () => void;
+
+  constructor(opts: ControllerOptions) {
+    this.#opts = opts;
+    this.store = opts.store;
+    this.now = opts.now ?? Date.now;
+    this.#log = opts.logger;
+    this.#unsubscribe = opts.store.subscribe((e) => (e.kind === 'work' ? this.polls.wake(e.node) : this.#jobs.wake(e.id)));
+  }
+
+  /** A long poll: the node's next job, leased until the ack timeout, or null when the wait ends. */
+  async poll(node: NodeKey, roles: string[], timeoutMs: number, signal?: AbortSignal): Promise<Offer | null> {
+    const deadline = this.now() + Math.min(timeoutMs, this.#opts.pollTimeoutMs);
+    await this.store.touch(node, roles, this.now());
+    for (;;) {
+      const wait = this.polls.wait(node, roles, deadline - this.now(), signal);
+      const offer = await this.store.offerNext(node, randomUUID(), this.now(), this.now() + this.#opts.ackTimeoutMs);
+      if (offer) {
+        wait.cancel();
+        return offer;
+      }
+      if ((await wait.promise) !== 'woken') return null;
+    }
+  }
+
+  async ack(node: NodeKey, id: string, lease: string): Promise<void> {
+    if (!(await this.store.ack(node, id, lease, this.now()))) throw Errors.LEASE_INVALID(id);
+  }
+
+  async result(node: NodeKey, result: Result): Promise<void> {
+    if (await this.store.complete(node, { ...result, gid: node.gid, nid: node.nid }, this.now())) return;
+    this.#log.warn({ node: nodeName(node), id: result.id, state: result.state }, 'result refused: job unknown or never given to this node');
+    throw Errors.NOT_FOUND(`job "${result.id}" for agent ${nodeName(node)}`);
+  }
+
+  /** Any report from an agent shows it is alive, even when it is too busy to poll. */
+  async sawAgent(node: NodeKey): Promise<void> {
+    await this.store.keepAlive([node], this.now());
+  }
+
+  async submit(req: SubmitRequest, signal?: AbortSignal): Promise<JobView> {
+    const job = jobSchema.parse({
+      id: req.id ?? randomUUID(),
+      cmd: req.cmd,
+      gid: req.gid ?? null,
+      nid: req.nid ?? null,
+      roles: req.roles ?? [],
+      fanout: req.fanout ?? false,
+      tags: req.tags ?? '',
+      data: req.data ?? '',
+      args: req.args ?? {},
+    });
+    const view = await this.#dispatch(job);
+    if (view.state === 'ERROR') this.#log.info({ id: job.id, cmd: job.cmd, roles: job.roles, nid: job.nid }, NO_MATCH);
+    return req.wait ? ((await this.waitFor(job.id, req.wait * 1000, signal)) ?? view) : view;
+  }
+
+  /** The job once it ended, or as it stands when `timeoutMs` passed; null if unknown. */
+  async waitFor(id: string, timeoutMs: number, signal?: AbortSignal): Promise<JobView | null> {
+    const wait = this.#jobs.add(id, null, timeoutMs, signal);
+    const view = await this.store.get(id);
+    if (!view || TERMINAL_STATES.has(view.state)) {
+      wait.cancel();
+      return view;
+    }
+    await wait.promise;
+    return this.store.get(id);
+  }
+
+  async get(id: string): Promise<JobView> {
+    const view = await this.store.get(id);
+    if (!view) throw Errors.NOT_FOUND(`job "${id}"`);
+    return view;
+  }
+
+  list(filter: { state?: JobState; limit: number }): Promise<JobSummary[]> {
+    return this.store.list(filter);
+  }
+
+  /** Queued: KILLED at once. Held by an agent: the agent gets a `kill` job, ahead of its queue. */
+  async kill(id: string): Promise<JobView> {
+    const outcome = await this.store.kill(id, this.now());
+    if (!outcome) throw Errors.NOT_FOUND(`job "${id}"`);
+    for (const node of outcome.holders) {
+      const kill = jobSchema.parse({ id: `kill-${randomUUID()}`, cmd: 'kill', gid: node.gid, nid: node.nid, args: { id } });
+      await this.store.create({ job: kill, targets: [node], urgent: true }, this.now());
+    }
+    return outcome.view;
+  }
+
+  async sessions(): Promise<SessionList> {
+    const live = await this.store.sessions(this.now() - this.#opts.ttlMs);
+    return Object.fromEntries(live.map((s) => [nodeName(s), [Math.floor(s.lastSeen / 1000), ...s.roles]]));
+  }
+
+  /** Releases every pending wait (polls answer 204, waiting clients get the job as it stands). */
+  close(): void {
+    this.polls.close();
+    this.#jobs.close();
+    this.#unsubscribe();
+  }
+
+  async #dispatch(job: Job): Promise<JobView> {
+    const target: Target = { gid: job.gid, nid: job.nid, roles: job.roles, fanout: job.fanout };
+    // An idle poller is live by definition, so the common case needs no session lookup.
+    const idle = target.fanout ? [] : route(target, this.polls.idle());
+    if (idle[0]) {
+      this.polls.reserve(idle[0]);
+      try {
+        return await this.store.create({ job, targets: idle }, this.now());
+      } finally {
+        this.polls.reserve(idle[0], false);
+      }
+    }
+    const [live, lengths] = await Promise.all([this.store.sessions(this.now() - this.#opts.ttlMs), this.store.queueLengths()]);
+    const candidates = live.map((s) => ({ ...s, idleSince: null, queued: lengths.get(nodeName(s)) ?? 0 }));
+    const targets = route(target, candidates);
+    return this.store.create({ job, targets, ...(targets.length ? {} : { failure: NO_MATCH }) }, this.now());
+  }
+}
