@@ -19,6 +19,8 @@ export interface HostManagerOptions {
   stateDir: string;
   token?: string;
   logLevel: string;
+  logMaxSize: number;
+  logKeep: number;
 }
 
 export const DEFAULT_PORT = 8011;
@@ -37,7 +39,22 @@ export function withHostManagerOptions(cmd: Command): Command {
     .option('--port <port>', 'HTTP port (API, OCS /call bridge)', (v: string) => parsePort(v), DEFAULT_PORT)
     .option('--state-dir <dir>', 'where state that survives restarts is kept', '.state')
     .option('--token <token>', 'bearer token required by the API (required off loopback; env COX_TOKEN)', process.env.COX_TOKEN)
-    .option('--log-level <level>', 'pino log level', 'info');
+    .option('--log-level <level>', 'pino log level', 'info')
+    .option('--log-max-size <bytes>', "rotate a child's log file at this size (suffix K, M or G: KiB, MiB, GiB)", parseSize, 10 * 1024 * 1024)
+    .option('--log-keep <n>', 'rotated log files kept per child: <id>.log.1 (newest) … <id>.log.<n>', parseCount, 5);
+}
+
+function parseSize(v: string): number {
+  const m = /^(\d+)([KMG]?)$/i.exec(v.trim());
+  const n = m ? Number(m[1]) * 1024 ** ' KMG'.indexOf((m[2] || ' ').toUpperCase()) : NaN;
+  if (!(n >= 1)) throw Errors.CONFIG_INVALID(`--log-max-size: "${v}" is not a size in bytes (e.g. 10485760 or 10M)`);
+  return n;
+}
+
+function parseCount(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0 || n > 1000) throw Errors.CONFIG_INVALID(`--log-keep: "${v}" is not a count from 0 to 1000`);
+  return n;
 }
 
 function parsePort(v: string): number {

@@ -43,7 +43,7 @@ export class StateDir {
   }
 
   writeHandle(instanceId: string, handle: ChildHandle): void {
-    writeFileAtomic(this.handleFile(instanceId), JSON.stringify(handle));
+    writeFileAtomic(this.handleFile(instanceId), JSON.stringify(handle), { durable: false });
   }
 
   removeHandle(instanceId: string): void {
