@@ -8,12 +8,12 @@ import { fileURLToPath } from 'node:url';
 import { runCrashRelaunch } from './crash-relaunch.mjs';
 import { runThousand } from './thousand-children.mjs';
 import { installCleanupOnExit, killAllTagged } from './lib/procfs.mjs';
+import { COX_ROOT } from './lib/coxswain.mjs';
 import { run } from './lib/util.mjs';
 
 /** Both benches together take about 8 minutes; past this something is stuck, not slow. */
 const HARD_LIMIT_MS = 30 * 60_000;
 const RESULTS = fileURLToPath(new URL('./results/', import.meta.url));
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 installCleanupOnExit();
 const hardLimit = setTimeout(() => {
@@ -24,7 +24,7 @@ const hardLimit = setTimeout(() => {
 
 async function versions() {
   const first = async (cmd, args) => {
-    const r = await run(cmd, args, { timeoutMs: 10_000, cwd: ROOT });
+    const r = await run(cmd, args, { timeoutMs: 10_000, cwd: COX_ROOT });
     return r.code === 0 ? (r.stdout || r.stderr).trim().split('\n')[0] : null;
   };
   const pkg = (file) => {
@@ -34,8 +34,12 @@ async function versions() {
       return null;
     }
   };
+  // A snapshot without .git says which commit it is in BENCH_COX_REV.
+  const rev = (await first('git', ['rev-parse', '--short', 'HEAD'])) ?? process.env.BENCH_COX_REV ?? 'unknown commit';
+  const dirty = (await first('git', ['status', '--porcelain', '--', 'src'])) ? ' + uncommitted changes in src/' : '';
   return {
-    coxswain: `${pkg(`${ROOT}package.json`)} (${await first('git', ['rev-parse', '--short', 'HEAD'])})`,
+    coxswain: `${pkg(`${COX_ROOT}/package.json`)} (${rev}${dirty})`,
+    coxswain_root: COX_ROOT,
     supervisord: await first('supervisord', ['--version']),
     pm2: pkg(fileURLToPath(new URL('./.peers/node_modules/pm2/package.json', import.meta.url))),
     node: process.version,

@@ -2,8 +2,14 @@
 /** `cox`: the coxswain command line, in the spirit of OCS's ocsbow. One file per subcommand. */
 import { Command } from 'commander';
 import { isCoxError } from '../shared/errors.js';
+import { agentCommand } from './agent.js';
+import { controllerCommand } from './controller.js';
+import { execCommand } from './exec.js';
 import { hostManagerCommand } from './hostmanager.js';
+import { jobsCommand } from './jobs.js';
+import { installSystemdCommand } from './install-systemd.js';
 import { logsCommand } from './logs.js';
+import { sessionsCommand } from './sessions.js';
 import { statusCommand } from './status.js';
 import { upDownCommand } from './up-down.js';
 
@@ -14,7 +20,13 @@ const program = new Command('cox')
   .addCommand(statusCommand())
   .addCommand(upDownCommand('up'))
   .addCommand(upDownCommand('down'))
-  .addCommand(logsCommand());
+  .addCommand(logsCommand())
+  .addCommand(installSystemdCommand())
+  .addCommand(controllerCommand())
+  .addCommand(execCommand())
+  .addCommand(jobsCommand())
+  .addCommand(sessionsCommand())
+  .addCommand(agentCommand());
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   process.stderr.write(`cox: ${isCoxError(err) || err instanceof Error ? err.message : String(err)}\n`);

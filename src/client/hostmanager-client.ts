@@ -3,6 +3,7 @@ import type { ChildState } from '../hostmanager/child/child-state.js';
 import type { ParseStatus } from '../hostmanager/config-state.js';
 import type { OpsDescription } from '../ops/types.js';
 import type { SessionJSON } from '../ops/session.js';
+import { CoxError, Errors } from '../shared/errors.js';
 import { HttpClient, type HttpClientOptions } from './http.js';
 
 export interface ChildrenView {
@@ -24,7 +25,7 @@ export type TargetRequest = [string, 'up' | 'down'];
 export class HostManagerClient {
   private readonly http: HttpClient;
 
-  constructor(opts: HttpClientOptions) {
+  constructor(private readonly opts: HttpClientOptions) {
     this.http = new HttpClient(opts);
   }
 
@@ -34,6 +35,30 @@ export class HostManagerClient {
 
   logs(instanceId: string, lines = 100): Promise<{ instance_id: string; file: string; lines: string[] }> {
     return this.http.request('GET', `/api/children/${encodeURIComponent(instanceId)}/logs?lines=${lines}`);
+  }
+
+  /**
+   * The last `lines` lines of a child's log, then everything it writes, as text as it comes,
+   * across the child's restarts and log rotations; ends when `signal` aborts or the host manager
+   * closes the stream. Errors before streaming starts are thrown like every other call's.
+   */
+  async *follow(instanceId: string, lines = 100, signal?: AbortSignal): AsyncGenerator<string> {
+    const url = new URL(`/api/children/${encodeURIComponent(instanceId)}/logs?lines=${lines}&follow=true`, this.opts.url);
+    let res: Response;
+    try {
+      res = await fetch(url, { headers: this.opts.token ? { authorization: `Bearer ${this.opts.token}` } : {}, signal: signal ?? null });
+    } catch (err) {
+      if (signal?.aborted) throw err;
+      const cause = (err as Error & { cause?: { code?: string; message?: string } }).cause;
+      throw Errors.UNREACHABLE(String(cause?.code ?? cause?.message ?? (err as Error).message));
+    }
+    if (!res.ok || res.body === null) {
+      const e = (await res.json().catch(() => null)) as { code?: string; message?: string } | null;
+      if (e?.code && e.message) throw new CoxError(e.code, e.message, res.status);
+      throw Errors.HTTP_ERROR(`GET ${url.pathname}: HTTP ${res.status}`);
+    }
+    const decoder = new TextDecoder();
+    for await (const chunk of res.body) yield decoder.decode(chunk, { stream: true });
   }
 
   ops(): Promise<OpsDescription> {

@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import { job as jobSchema, TERMINAL_STATES, type Job, type JobArgs, type JobState, type Offer, type Result } from '../protocol/job.js';
+import { job as jobSchema, TERMINAL_STATES, type AgentEvent, type Job, type JobArgs, type JobState, type Offer, type Result } from '../protocol/job.js';
 import { Errors } from '../shared/errors.js';
 import { PollHub } from './dispatch/poll-hub.js';
 import { route, type Target } from './dispatch/routing.js';
@@ -86,6 +86,10 @@ export class Controller {
   /** Any report from an agent shows it is alive, even when it is too busy to poll. */
   async sawAgent(node: NodeKey): Promise<void> {
     await this.store.keepAlive([node], this.now());
+  }
+
+  event(node: NodeKey, event: AgentEvent): void {
+    this.#log.info({ node: nodeName(node), event }, 'agent event');
   }
 
   async submit(req: SubmitRequest, signal?: AbortSignal): Promise<JobView> {

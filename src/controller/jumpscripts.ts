@@ -47,8 +47,14 @@ export async function executeJumpScript(controller: Controller, scriptDir: strin
     ...(req.role !== undefined ? { roles: [req.role] } : { nid: req.nid! }),
     ...(req.gid !== undefined ? { gid: req.gid } : {}),
   };
-  const wait = req.wait === true ? (timeout > 0 ? timeout + WAIT_MARGIN_S : UNBOUNDED_WAIT_S) : req.wait || 0;
+  const wait = waitSeconds(req.wait, timeout);
   return controller.submit({ ...submit, ...(wait > 0 ? { wait } : {}) }, signal);
+}
+
+/** How long a request with `wait` is held: `true` means until the script's timeout has surely passed. */
+export function waitSeconds(wait: boolean | number | undefined, timeout: number): number {
+  if (wait === true) return timeout > 0 ? timeout + WAIT_MARGIN_S : UNBOUNDED_WAIT_S;
+  return wait || 0;
 }
 
 async function findScript(dir: string, organization: string, name: string): Promise<{ ext: (typeof JUMPSCRIPT_EXTENSIONS)[number]; text: string }> {
@@ -56,7 +62,7 @@ async function findScript(dir: string, organization: string, name: string): Prom
     try {
       return { ext, text: await readFile(join(dir, organization, `${name}.${ext}`), 'utf8') };
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      if (!['ENOENT', 'ENOTDIR', 'EISDIR'].includes((err as NodeJS.ErrnoException).code ?? '')) throw err;
     }
   }
   throw Errors.NOT_FOUND(`jumpscript "${organization}/${name}" (${JUMPSCRIPT_EXTENSIONS.map((e) => `.${e}`).join(' ')} in ${dir})`);

@@ -5,9 +5,12 @@
 import type { Command } from 'commander';
 import pino, { type Logger } from 'pino';
 import { Errors } from '../shared/errors.js';
+import { Notifier } from '../systemd/notify.js';
 import { ConfigState } from './config-state.js';
 import { HostManager } from './host-manager.js';
 import { buildHostManagerApp } from './http/app.js';
+import { childLogFiles } from './logs/child-logs.js';
+import { LogFiles } from './logs/log-files.js';
 import { isLoopback, mergeScfArguments, type HostManagerOptions } from './options.js';
 
 export async function runHostManagerDaemon(cmd: Command): Promise<void> {
@@ -23,6 +26,9 @@ export async function runHostManagerDaemon(cmd: Command): Promise<void> {
   }
   const logger = pino({ level: opts.quiet ? 'warn' : opts.logLevel, base: { host: site.host } });
   for (const w of site.warnings) logger.warn(w.message);
+  // Taken out of process.env before any child is spawned with a copy of it.
+  const notifier = Notifier.fromEnv(process.env, logger);
+  const logs = new LogFiles({ maxBytes: opts.logMaxSize, keep: opts.logKeep, logger: logger.child({ component: 'logs' }) });
 
   let stopping: Promise<void> | null = null;
   const hm = new HostManager({
@@ -33,17 +39,25 @@ export async function runHostManagerDaemon(cmd: Command): Promise<void> {
     ...(opts.initialState ? { initialState: opts.initialState } : {}),
     onDie: () => void shutdown('die'),
   });
-  const app = await buildHostManagerApp({ hm, logger, ...(opts.token ? { token: opts.token } : {}) });
+  const app = await buildHostManagerApp({ hm, logger, logs, ...(opts.token ? { token: opts.token } : {}) });
   await app.listen({ host: opts.address, port: opts.port });
   logger.info({ url: `http://${opts.address}:${(app.server.address() as { port: number }).port}`, instance_id: hm.instanceId, site_file: site.file }, 'host manager listening');
   hm.start();
   hm.watchConfig(site.file);
+  logs.startChecking(() => childLogFiles(hm));
 
   function shutdown(why: string): Promise<void> {
+    if (!stopping) void notifier.notify('STOPPING=1', 'STATUS=bringing every child down');
     stopping ??= stopAll(why, hm, app.close.bind(app), logger);
     return stopping;
   }
   for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, () => void shutdown(signal));
+
+  // The manager op begins a tick after start() and, before its first await, applies the SCF:
+  // every child is launched or re-attached by the time its status reads running.
+  await hm.supervisor.waitFor(() => hm.registry.session('manager')?.status === 'running', 5_000);
+  const n = hm.supervisor.size;
+  if (!stopping) void notifier.notify('READY=1', `STATUS=supervising ${n} ${n === 1 ? 'child' : 'children'}`);
 }
 
 async function stopAll(why: string, hm: HostManager, closeHttp: () => Promise<void>, logger: Logger): Promise<void> {

@@ -5,6 +5,7 @@
  */
 import { Command, CommanderError, Option } from 'commander';
 import { Errors } from '../shared/errors.js';
+import { DEFAULT_LOG_KEEP, DEFAULT_LOG_MAX_BYTES } from './logs/log-files.js';
 
 export interface HostManagerOptions {
   siteFile: string;
@@ -40,15 +41,16 @@ export function withHostManagerOptions(cmd: Command): Command {
     .option('--state-dir <dir>', 'where state that survives restarts is kept', '.state')
     .option('--token <token>', 'bearer token required by the API (required off loopback; env COX_TOKEN)', process.env.COX_TOKEN)
     .option('--log-level <level>', 'pino log level', 'info')
-    .option('--log-max-size <bytes>', "rotate a child's log file at this size (suffix K, M or G: KiB, MiB, GiB)", parseSize, 10 * 1024 * 1024)
-    .option('--log-keep <n>', 'rotated log files kept per child: <id>.log.1 (newest) … <id>.log.<n>', parseCount, 5);
+    .option('--log-max-size <bytes>', "rotate a child's log file at this size (suffix K, M or G: KiB, MiB, GiB)", parseSize, DEFAULT_LOG_MAX_BYTES)
+    .option('--log-keep <n>', 'rotated log files kept per child: <id>.log.1 (newest) … <id>.log.<n>', parseCount, DEFAULT_LOG_KEEP);
 }
+
+const SIZE_UNITS: Record<string, number> = { '': 1, K: 1024, M: 1024 ** 2, G: 1024 ** 3 };
 
 function parseSize(v: string): number {
   const m = /^(\d+)([KMG]?)$/i.exec(v.trim());
-  const n = m ? Number(m[1]) * 1024 ** ' KMG'.indexOf((m[2] || ' ').toUpperCase()) : NaN;
-  if (!(n >= 1)) throw Errors.CONFIG_INVALID(`--log-max-size: "${v}" is not a size in bytes (e.g. 10485760 or 10M)`);
-  return n;
+  if (!m || Number(m[1]) < 1) throw Errors.CONFIG_INVALID(`--log-max-size: "${v}" is not a size in bytes (e.g. 10485760 or 10M)`);
+  return Number(m[1]) * SIZE_UNITS[m[2]!.toUpperCase()]!;
 }
 
 function parseCount(v: string): number {

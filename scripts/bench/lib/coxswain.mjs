@@ -8,8 +8,12 @@ import { fileURLToPath } from 'node:url';
 import { tagEnv } from './procfs.mjs';
 import { freePort, waitUntil, withTimeout } from './util.mjs';
 
-const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-const MAIN = join(ROOT, 'dist/cli/main.js');
+/**
+ * The build under test: this checkout's dist/, or BENCH_COX_ROOT's (e.g. a clean snapshot of HEAD
+ * built elsewhere while the working tree holds someone's half-done change).
+ */
+export const COX_ROOT = resolve(process.env.BENCH_COX_ROOT ?? fileURLToPath(new URL('../../../', import.meta.url)));
+const MAIN = join(COX_ROOT, 'dist/cli/main.js');
 
 /**
  * programs: [{name, argv, autostart}]. `stableAfterS` is the run length after which an exit

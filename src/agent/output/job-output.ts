@@ -30,6 +30,8 @@ export interface OutputFacts {
   streams: [string, string];
 }
 
+const CRITICAL_CHARS = 64 * 1024;
+
 export class JobOutput {
   private readonly tails: [Tail, Tail];
   private readonly critical: Tail;
@@ -37,7 +39,7 @@ export class JobOutput {
 
   constructor(tailChars = 32 * 1024) {
     this.tails = [new Tail(tailChars), new Tail(tailChars)];
-    this.critical = new Tail(tailChars);
+    this.critical = new Tail(CRITICAL_CHARS);
   }
 
   raw(stream: 0 | 1, chunk: string): void {

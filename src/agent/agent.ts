@@ -1,0 +1,169 @@
+/**
+ * The node agent, assembled: history and message ids on disk, loggers, one client per
+ * controller, the job manager, a long-poll loop per `[channel]` controller, stats timers, then
+ * the jobs the agent owes itself — long-running jobs from the history and the startup tasks.
+ * `startAgent` is the programmatic API: tests and benchmarks run many agents in one process.
+ */
+import { mkdirSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { Logger } from 'pino';
+import { job as jobSchema } from '../protocol/job.js';
+import { Errors } from '../shared/errors.js';
+import type { Backoff } from './backoff.js';
+import { JumpscriptCache } from './commands/jumpscripts.js';
+import type { AgentConfig } from './config/types.js';
+import { History } from './jobs/history.js';
+import { takeOffer } from './jobs/intake.js';
+import { JobManager } from './jobs/job-manager.js';
+import { AcLogger } from './logging/ac-logger.js';
+import { DbLogger } from './logging/db-logger.js';
+import { consoleSink, LogRouter, type LogSink } from './logging/log-router.js';
+import { openMessageIds } from './logging/message-ids.js';
+import { ProcSampler } from './stats/proc-sampler.js';
+import { StatsAggregator } from './stats/statsd.js';
+import { ControllerClient } from './transport/controller-client.js';
+import { Delivery } from './transport/delivery.js';
+import { Poller } from './transport/poller.js';
+
+export interface AgentOptions {
+  logger: Logger;
+  /** After a `restart` job stopped the agent: exit for the supervisor to start it again. */
+  onRestart?: () => void;
+  /** SIGTERM → SIGKILL of a killed job's group (default 5 s). */
+  killGraceMs?: number;
+  /** Between restarts of a failed job with `max_restart` (default 1 s doubling to 60 s). */
+  restartBackoff?: Backoff;
+  /** Between failed polls of a controller (default 0.5 s doubling to 30 s). */
+  reconnectBackoff?: Backoff;
+  /** Each job's cpu and memory are sampled this often (default 2 s, as in agent2). */
+  sampleIntervalMs?: number;
+  /** A long poll with no answer for this long is abandoned and retried (default 90 s). */
+  pollTimeoutMs?: number;
+  /** Stopping waits this long for results and logs to reach the controllers (default 10 s). */
+  stopDeadlineMs?: number;
+}
+
+export interface RunningAgent {
+  /** Kills every job, sends what is pending and closes files; idempotent. */
+  stop(): Promise<void>;
+}
+
+export function startAgent(config: AgentConfig, opts: AgentOptions): RunningAgent {
+  const logger = opts.logger;
+  for (const file of [config.messageIdFile, config.historyFile]) mkdirSync(path.dirname(file), { recursive: true });
+  const history = new History(config.historyFile);
+  if (history.skipped > 0) logger.warn({ file: config.historyFile, lines: history.skipped }, 'unreadable history lines skipped');
+  const ids = openMessageIds(config.messageIdFile);
+  const node = { gid: config.gid, nid: config.nid };
+  const clients = new Map(Object.values(config.controllers).map((c) => [c.key, new ControllerClient(c, node, opts.pollTimeoutMs)]));
+  const client = (key: string) => clients.get(key)!;
+
+  const loggers = config.loggers.map((l): LogSink & { close?: () => unknown } => {
+    if (l.type === 'DB') return new DbLogger(l);
+    if (l.type === 'AC') return new AcLogger(l, (c, batch) => client(c).logs(batch), logger);
+    return consoleSink(l.levels, logger);
+  });
+  const messages = loggers.find((l): l is DbLogger => l instanceof DbLogger) ?? null;
+  const stats = new StatsAggregator();
+  const sampler = new ProcSampler();
+  const delivery = new Delivery(logger, { baseMs: 500, maxMs: 10_000, jitter: 0.3 });
+  let state: 'running' | 'stopping' | 'stopped' = 'running';
+  let stopping: Promise<void> | null = null;
+
+  const manager = new JobManager({
+    node,
+    maxJobs: config.maxJobs,
+    logger,
+    history,
+    logs: new LogRouter(loggers, ids),
+    stats,
+    specs: { cmds: config.cmds, scripts: new JumpscriptCache(path.join(config.stateDir, 'jumpscripts'), fetchScript) },
+    builtins: { messages, sampler, restart: () => void stop().then(opts.onRestart) },
+    report: (result, origin) => {
+      for (const key of origin && clients.has(origin) ? [origin] : config.channel) {
+        delivery.send({ job: result.id, state: result.state, controller: key }, () => client(key).result(result));
+      }
+    },
+    killGraceMs: opts.killGraceMs ?? 5000,
+    restartBackoff: opts.restartBackoff ?? { baseMs: 1000, maxMs: 60_000, jitter: 0.2 },
+  });
+
+  /** From the controller the job came from, else from each polled controller in turn. */
+  async function fetchScript(hash: string, origin: string | null): Promise<string> {
+    let last: unknown = Errors.NOT_FOUND(`jumpscript ${hash}`);
+    for (const key of origin && clients.has(origin) ? [origin] : config.channel) {
+      try {
+        return await client(key).script(hash);
+      } catch (err) {
+        last = err;
+      }
+    }
+    throw last;
+  }
+
+  const startupEvent = { name: 'startup', gid: config.gid, nid: config.nid, roles: config.roles, hostname: os.hostname(), pid: process.pid };
+  const pollers = config.channel.map(
+    (key) =>
+      new Poller({
+        client: client(key),
+        roles: config.roles,
+        startupEvent,
+        onOffer: (raw, from) => takeOffer(raw, from, { history, manager, logger }),
+        logger,
+        backoff: opts.reconnectBackoff ?? { baseMs: 500, maxMs: 30_000, jitter: 0.5 },
+      }),
+  );
+  for (const p of pollers) p.start();
+
+  for (const { job, origin } of history.longRunning()) manager.submit(job, origin, false);
+  for (const task of config.startup) manager.submit(jobSchema.parse({ id: task.id, cmd: task.cmd, args: task.args, ...node }), null, false);
+
+  const sampling = setInterval(() => {
+    const running = manager.running();
+    const usage = sampler.sample(running.map((j) => j.pid));
+    for (const j of running) {
+      const u = usage.get(j.pid);
+      if (!u) continue;
+      stats.gauge(`job.${j.id}.cpu`, u.cpuPercent);
+      stats.gauge(`job.${j.id}.rss`, u.rssBytes);
+    }
+  }, opts.sampleIntervalMs ?? 2000);
+  const flushing = setInterval(flushStats, config.stats.intervalMs);
+
+  function flushStats(): void {
+    const series = stats.flush();
+    if (series.length === 0) return;
+    const batch = { timestamp: Date.now(), series };
+    for (const key of config.stats.controllers) {
+      client(key).stats(batch).catch((err: Error) => logger.warn({ controller: key, err: err.message }, 'cannot send stats; this window is dropped'));
+    }
+  }
+
+  function stop(): Promise<void> {
+    if (state !== 'running') return stopping!;
+    state = 'stopping';
+    stopping = (async () => {
+      clearInterval(sampling);
+      clearInterval(flushing);
+      await Promise.all(pollers.map((p) => p.stop()));
+      await manager.stop();
+      flushStats();
+      const deadline = opts.stopDeadlineMs ?? 10_000;
+      await Promise.all([delivery.drain(deadline), ...loggers.map((l) => (l instanceof AcLogger ? withDeadline(l.close(), deadline) : l.close?.()))]);
+      history.close();
+      for (const c of clients.values()) c.close();
+      state = 'stopped';
+      logger.info({ gid: config.gid, nid: config.nid }, 'agent stopped');
+    })();
+    return stopping;
+  }
+
+  logger.info({ gid: config.gid, nid: config.nid, roles: config.roles, controllers: config.channel, maxJobs: config.maxJobs }, 'agent started');
+  return { stop };
+}
+
+function withDeadline(work: Promise<void>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([work, new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]).finally(() => clearTimeout(timer));
+}

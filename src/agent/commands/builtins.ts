@@ -1,0 +1,72 @@
+/**
+ * The agent's built-in commands (REFERENCE 2.4). They run at once, outside `max_jobs` and the
+ * queues, because `kill` must reach an agent whose slots are all taken. Each answers a value that
+ * becomes the result's data as JSON at level 20; a thrown error ends the job ERROR.
+ */
+import { z } from 'zod';
+import type { Job } from '../../protocol/job.js';
+import { Errors } from '../../shared/errors.js';
+import { check } from '../../shared/validate.js';
+import type { DbLogger } from '../logging/db-logger.js';
+import { parseLevelList } from '../output/level-list.js';
+import type { ProcSampler } from '../stats/proc-sampler.js';
+import { cpuInfo, diskInfo, memInfo, nicInfo, osInfo } from './system-info.js';
+
+export interface RunningJob {
+  id: string;
+  cmd: string;
+  pid: number;
+}
+
+export interface BuiltinContext {
+  /** Kills a job of this agent (running, waiting or queued); false if there is none. */
+  kill(id: string): boolean;
+  /** Kills every job but `except`; answers how many. */
+  killAll(except: string): number;
+  running(): RunningJob[];
+  messages: DbLogger | null;
+  sampler: ProcSampler;
+  /** Restarts the agent once this job's result is out. */
+  restart(): void;
+}
+
+type Builtin = (job: Job, ctx: BuiltinContext) => unknown;
+
+const killArgs = z.looseObject({ id: z.string({ error: 'expected the id of the job to kill' }).min(1) });
+const msgArgs = z.looseObject({
+  id: z.string().optional(),
+  levels: z.string().default('*'),
+  limit: z.number().int().min(1).max(10_000).default(1000),
+});
+
+export const BUILTINS: Readonly<Record<string, Builtin>> = {
+  ping: () => 'pong',
+  kill: (job, ctx) => {
+    const { id } = check(killArgs, job.args, 'args');
+    if (!ctx.kill(id)) throw Errors.NOT_FOUND(`job ${id} on this agent`);
+    return { killed: id };
+  },
+  killall: (job, ctx) => ({ killed: ctx.killAll(job.id) }),
+  get_msgs: (job, ctx) => {
+    if (!ctx.messages) throw Errors.ILLEGAL_STATE('get_msgs needs a [logging.X] section with type = "DB"');
+    const { id, levels, limit } = check(msgArgs, job.args, 'args');
+    return ctx.messages.query({ ...(id !== undefined ? { id } : {}), levels: parseLevelList(levels, 'args.levels') ?? 'all', limit });
+  },
+  get_process_stats: (_job, ctx) => {
+    const jobs = ctx.running();
+    const usage = ctx.sampler.sample(jobs.map((j) => j.pid));
+    return jobs.map((j) => {
+      const u = usage.get(j.pid);
+      return { id: j.id, cmd: j.cmd, pid: j.pid, processes: u?.processes ?? 0, cpu_percent: u?.cpuPercent ?? 0, rss: u?.rssBytes ?? 0 };
+    });
+  },
+  get_cpu_info: () => cpuInfo(),
+  get_mem_info: () => memInfo(),
+  get_disk_info: () => diskInfo(),
+  get_nic_info: () => nicInfo(),
+  get_os_info: () => osInfo(),
+  restart: (_job, ctx) => {
+    ctx.restart();
+    return 'restarting';
+  },
+};

@@ -1,0 +1,31 @@
+/**
+ * `cox agent --config agent.toml`: the node agent daemon. A configuration that does not load
+ * stops it before it touches anything (exit 2, the message names file, line and key). SIGTERM
+ * and SIGINT stop it gracefully; a `restart` job stops it and exits 75 (EX_TEMPFAIL) so that its
+ * supervisor (systemd `Restart=on-failure`) starts it again.
+ */
+import { Command, Option } from 'commander';
+import pino from 'pino';
+import { startAgent } from '../agent/agent.js';
+import { loadAgentConfig } from '../agent/config/load.js';
+
+const EXIT_RESTART = 75;
+
+export function agentCommand(): Command {
+  return new Command('agent')
+    .description('run the node agent: long-poll the controllers and run their jobs')
+    .requiredOption('-c, --config <file>', 'agent configuration (TOML, agent2 format)')
+    .addOption(new Option('--log-level <level>', 'agent log level').choices(['debug', 'info', 'warn', 'error']).default('info'))
+    .action((opts: { config: string; logLevel: string }) => {
+      const config = loadAgentConfig(opts.config);
+      const logger = pino({ level: opts.logLevel, base: { node: `${config.gid}_${config.nid}` } });
+      const agent = startAgent(config, { logger, onRestart: () => process.exit(EXIT_RESTART) });
+      const shutdown = (signal: string) => {
+        logger.info({ signal }, 'stopping');
+        const forced = setTimeout(() => process.exit(1), 30_000);
+        forced.unref();
+        void agent.stop().then(() => process.exit(0));
+      };
+      for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, () => shutdown(signal));
+    });
+}

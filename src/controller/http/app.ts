@@ -1,0 +1,76 @@
+/**
+ * The controller's HTTP(S) face, built without listening (Fastify's testing pattern): the agent
+ * protocol at the root, the client API under /api. Pending long waits are released in preClose,
+ * so closing never waits out a poll.
+ */
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import { Errors, errorFacts } from '../../shared/errors.js';
+import type { Controller } from '../controller.js';
+import { agentRoutes } from './agent-routes.js';
+import { authHook } from './auth.js';
+import { clientRoutes } from './client-routes.js';
+
+export interface TlsOptions {
+  cert: Buffer;
+  key: Buffer;
+  /** CA that signs agents' certificates; with it, agents may authenticate by certificate. */
+  ca?: Buffer;
+  /** Refuse, at the handshake, every connection without a certificate the CA signed. */
+  requireClientCert?: boolean;
+}
+
+export interface BuildOptions {
+  controller: Controller;
+  logger: Logger;
+  scriptDir: string;
+  token?: string;
+  tls?: TlsOptions;
+}
+
+/** Log batches can be large; anything bigger is refused with 413 before it is parsed. */
+const BODY_LIMIT = 16 * 1024 * 1024;
+
+export async function buildControllerApp(opts: BuildOptions): Promise<FastifyInstance> {
+  // Request lines are logged at info; one per poll would drown everything else.
+  const httpLogger = opts.logger.child({ component: 'http' }, { level: 'warn' });
+  const app = Fastify({
+    loggerInstance: httpLogger as FastifyBaseLogger,
+    bodyLimit: BODY_LIMIT,
+    ...(opts.tls ? { https: httpsOptions(opts.tls) } : {}),
+  }) as unknown as FastifyInstance;
+
+  app.addHook('onRequest', authHook(opts.token));
+  app.addHook('preClose', async () => opts.controller.close());
+
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
+    if (body === '') return done(null, undefined);
+    try {
+      done(null, JSON.parse(body as string));
+    } catch (err) {
+      done(Errors.BAD_REQUEST(`body: not valid JSON (${(err as Error).message})`), undefined);
+    }
+  });
+  app.setErrorHandler((err, req, reply) => {
+    const { status, code, message } = errorFacts(err);
+    if (status >= 500) req.log.error({ err }, 'request failed');
+    return reply.code(status).send({ code, message });
+  });
+  app.setNotFoundHandler((req, reply) => {
+    const err = Errors.NOT_FOUND(`route ${req.method} ${req.url.split('?', 1)[0]}`);
+    return reply.code(err.statusCode).send({ code: err.code, message: err.message });
+  });
+
+  await app.register(clientRoutes, { controller: opts.controller, scriptDir: opts.scriptDir });
+  await app.register(agentRoutes, { controller: opts.controller });
+  return app;
+}
+
+function httpsOptions(tls: TlsOptions) {
+  return {
+    cert: tls.cert,
+    key: tls.key,
+    ...(tls.ca ? { ca: tls.ca, requestCert: true, rejectUnauthorized: tls.requireClientCert ?? false } : {}),
+  };
+}

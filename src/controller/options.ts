@@ -1,0 +1,67 @@
+/** `cox controller` options. Durations are seconds (`0.5`) or carry a unit: `500ms`, `30s`, `5m`, `2h`, `7d`. */
+import { Command, Option } from 'commander';
+import { Errors } from '../shared/errors.js';
+
+export interface ControllerDaemonOptions {
+  address: string;
+  port: number;
+  db: string;
+  scriptDir: string;
+  /** All durations in ms. */
+  pollTimeout: number;
+  ttl: number;
+  ackTimeout: number;
+  retention: number;
+  token?: string;
+  tlsCert?: string;
+  tlsKey?: string;
+  tlsCa?: string;
+  requireClientCert: boolean;
+  logLevel: string;
+}
+
+export const DEFAULT_CONTROLLER_PORT = 8966;
+
+const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+export function parseDuration(flag: string) {
+  return (value: string): number => {
+    const m = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)?$/.exec(value.trim());
+    const ms = m ? Number(m[1]) * UNITS[m[2] ?? 's']! : NaN;
+    if (!Number.isFinite(ms) || ms <= 0) throw Errors.CONFIG_INVALID(`${flag}: "${value}" is not a duration (e.g. 30, 0.5, 500ms, 5m, 7d)`);
+    return ms;
+  };
+}
+
+function parsePort(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n > 65535) throw Errors.CONFIG_INVALID(`--port: "${value}" is not a port number`);
+  return n;
+}
+
+export function withControllerOptions(cmd: Command): Command {
+  return cmd
+    .option('--address <ip>', 'address to listen on (off loopback needs --token)', '127.0.0.1')
+    .option('--port <port>', 'HTTP(S) port for agents and clients', parsePort, DEFAULT_CONTROLLER_PORT)
+    .option('--db <file>', 'SQLite file holding jobs, queues, sessions, logs', '.state/controller.db')
+    .option('--script-dir <dir>', 'jumpscripts: <dir>/<organization>/<name>.<py|sh|js|mjs>', 'jumpscripts')
+    .option('--poll-timeout <duration>', 'longest an agent poll is held before 204', parseDuration('--poll-timeout'), 60_000)
+    .option('--ttl <duration>', 'a node not seen for this long is dropped; its running jobs end ERROR', parseDuration('--ttl'), 30_000)
+    .option('--ack-timeout <duration>', 'an offer not acknowledged in this time is offered again, once', parseDuration('--ack-timeout'), 10_000)
+    .option('--retention <duration>', 'finished jobs, logs and stats are kept this long', parseDuration('--retention'), 7 * 86_400_000)
+    .addOption(new Option('--token <token>', 'bearer token for clients (and agents without a certificate)').env('COX_TOKEN'))
+    .option('--tls-cert <file>', 'serve HTTPS with this certificate (PEM)')
+    .option('--tls-key <file>', 'private key of --tls-cert (PEM)')
+    .option('--tls-ca <file>', "CA of agents' client certificates (PEM); a certificate's CN must be <gid>_<nid>")
+    .option('--require-client-cert', 'refuse connections without a client certificate signed by --tls-ca', false)
+    .option('--log-level <level>', 'pino log level', 'info');
+}
+
+/** Combinations that would leave the controller open or half-configured are refused at start. */
+export function checkControllerOptions(o: ControllerDaemonOptions): void {
+  const loopback = o.address === 'localhost' || o.address === '::1' || o.address.startsWith('127.');
+  if (!loopback && !o.token) throw Errors.CONFIG_INVALID(`--address ${o.address} is not loopback: set --token (or COX_TOKEN) so the controller is not open to the network`);
+  if (Boolean(o.tlsCert) !== Boolean(o.tlsKey)) throw Errors.CONFIG_INVALID('--tls-cert and --tls-key go together');
+  if (o.tlsCa && !o.tlsCert) throw Errors.CONFIG_INVALID('--tls-ca needs --tls-cert and --tls-key (client certificates need HTTPS)');
+  if (o.requireClientCert && !o.tlsCa) throw Errors.CONFIG_INVALID('--require-client-cert needs --tls-ca to verify the certificates');
+}

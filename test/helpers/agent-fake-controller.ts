@@ -1,0 +1,160 @@
+/**
+ * A small stand-in for the controller, speaking the agent protocol for real over HTTP(S) on
+ * 127.0.0.1: long poll with leases, ack (409 for a wrong or refused lease), result, log, stats,
+ * event and script. It validates every body with the shared wire schemas and records what it got,
+ * so tests assert on what the agent sent.
+ */
+import { randomUUID } from 'node:crypto';
+import type { TLSSocket } from 'node:tls';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { agentEvent, job as jobSchema, logBatch, result as resultSchema, statsBatch, type AgentEvent, type Job, type LogMessage, type Result, type StatsBatch } from '../../src/protocol/job.js';
+import { waitUntil } from './wait.js';
+
+export interface FakeControllerOptions {
+  /** Answer an idle poll with 204 after this long (default 500 ms). */
+  pollTimeoutMs?: number;
+  /** Serve HTTPS and require a client certificate signed by `ca`. */
+  tls?: { key: string; cert: string; ca: string };
+}
+
+export type JobInput = Partial<Omit<Job, 'args'>> & { id: string; cmd: string; args?: Record<string, unknown> };
+
+type Offered = Job & { lease: string };
+type Waiter = (offer: Offered | null) => void;
+
+export class FakeController {
+  readonly results = new Map<string, Result[]>();
+  readonly logs: LogMessage[] = [];
+  readonly stats: StatsBatch[] = [];
+  readonly events: AgentEvent[] = [];
+  readonly acks: { id: string; ok: boolean }[] = [];
+  readonly polls: { path: string; roles: string[] }[] = [];
+  /** Subject CNs of the client certificates that came with requests. */
+  readonly peers: string[] = [];
+  /** Bodies refused with 400, with the reason: a test expects none. */
+  readonly refused: string[] = [];
+  readonly scripts = new Map<string, string>();
+  /** Ids whose ack is answered 409, as if the lease had expired. */
+  readonly expireLeases = new Set<string>();
+  private readonly queue: Offered[] = [];
+  private readonly waiters: Waiter[] = [];
+  private readonly leases = new Map<string, string>();
+  url = '';
+
+  constructor(readonly app: FastifyInstance) {}
+
+  /** Queues a job for the next poll; the same id may be offered again (a re-offer). */
+  offer(input: JobInput): void {
+    const offered = { ...jobSchema.parse(input), lease: randomUUID() };
+    this.leases.set(offered.id, offered.lease);
+    const waiter = this.waiters.shift();
+    if (waiter) waiter(offered);
+    else this.queue.push(offered);
+  }
+
+  /** The first (or `n`th) result for `id` matching `accept`, waiting for it. */
+  async result(id: string, accept: (r: Result) => boolean = () => true, timeoutMs = 10_000): Promise<Result> {
+    return waitUntil(() => (this.results.get(id) ?? []).find(accept), timeoutMs, `a result for ${id}`);
+  }
+
+  /** A final (non-RUNNING) result for `id`. */
+  final(id: string, timeoutMs = 10_000): Promise<Result> {
+    return this.result(id, (r) => r.state !== 'RUNNING', timeoutMs);
+  }
+
+/** Hands the next offer to `waiter`, now or when one is queued, unless released first. */
+  wait(waiter: Waiter): void {
+    const next = this.queue.shift();
+    if (next) waiter(next);
+    else this.waiters.push(waiter);
+  }
+
+  release(waiter: Waiter): void {
+    const i = this.waiters.indexOf(waiter);
+    if (i !== -1) this.waiters.splice(i, 1);
+  }
+
+  ack(id: string, lease: string): boolean {
+    const ok = !this.expireLeases.has(id) && this.leases.get(id) === lease;
+    this.acks.push({ id, ok });
+    return ok;
+  }
+
+  async close(): Promise<void> {
+    for (const w of this.waiters.splice(0)) w(null);
+    await this.app.close();
+  }
+}
+
+export async function startFakeController(opts: FakeControllerOptions = {}): Promise<FakeController> {
+  // The routes do not care which server carries them; one instance type keeps the class simple.
+  const app = (opts.tls ? Fastify({ https: { ...opts.tls, requestCert: true, rejectUnauthorized: true } }) : Fastify()) as unknown as FastifyInstance;
+  const fake = new FakeController(app);
+  const pollTimeoutMs = opts.pollTimeoutMs ?? 500;
+  const validated = <T>(schema: { safeParse(v: unknown): { success: boolean; data?: T; error?: { message: string } } }, body: unknown, reply: { code(n: number): unknown }): T | null => {
+    const r = schema.safeParse(body);
+    if (r.success) return r.data!;
+    fake.refused.push(r.error!.message);
+    reply.code(400);
+    return null;
+  };
+
+  app.addHook('onRequest', async (req) => {
+    const socket = req.raw.socket as TLSSocket;
+    if (typeof socket.getPeerCertificate === 'function') fake.peers.push(String(socket.getPeerCertificate().subject?.CN ?? ''));
+  });
+  app.get('/:gid/:nid/cmd', async (req, reply) => {
+    const q = req.query as { role?: string | string[] };
+    fake.polls.push({ path: req.url.split('?')[0]!, roles: q.role === undefined ? [] : ([] as string[]).concat(q.role) });
+    const offered = await new Promise<Offered | null>((resolve) => {
+      const give: Waiter = (o) => {
+        clearTimeout(timer);
+        resolve(o);
+      };
+      const giveUp = () => {
+        clearTimeout(timer);
+        fake.release(give);
+        resolve(null);
+      };
+      const timer = setTimeout(giveUp, pollTimeoutMs);
+      // A poll the agent abandoned (it stopped) must not swallow the next offer.
+      req.raw.once('close', () => req.raw.destroyed && giveUp());
+      fake.wait(give);
+    });
+    if (offered === null) return reply.code(204).send();
+    return offered;
+  });
+  app.post('/:gid/:nid/ack', async (req, reply) => {
+    const { id, lease } = req.body as { id: string; lease: string };
+    return fake.ack(id, lease) ? { ok: true } : reply.code(409).send({ code: 'COX_ILLEGAL_STATE', message: 'lease expired' });
+  });
+  app.post('/:gid/:nid/result', async (req, reply) => {
+    const r = validated(resultSchema, req.body, reply);
+    if (r) fake.results.set(r.id, [...(fake.results.get(r.id) ?? []), r]);
+    return { ok: r !== null };
+  });
+  app.post('/:gid/:nid/log', async (req, reply) => {
+    const batch = validated(logBatch, req.body, reply);
+    if (batch) fake.logs.push(...batch);
+    return { ok: batch !== null };
+  });
+  app.post('/:gid/:nid/stats', async (req, reply) => {
+    const batch = validated(statsBatch, req.body, reply);
+    if (batch) fake.stats.push(batch);
+    return { ok: batch !== null };
+  });
+  app.post('/:gid/:nid/event', async (req, reply) => {
+    const event = validated(agentEvent, req.body, reply);
+    if (event) fake.events.push(event);
+    return { ok: event !== null };
+  });
+  app.get('/script', async (req, reply) => {
+    const text = fake.scripts.get((req.query as { hash?: string }).hash ?? '');
+    return text === undefined ? reply.code(404).send({ code: 'COX_NOT_FOUND', message: 'no such script' }) : reply.type('text/plain').send(text);
+  });
+
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  const { port } = app.server.address() as { port: number };
+  fake.url = `${opts.tls ? 'https' : 'http'}://127.0.0.1:${port}`;
+  return fake;
+}

@@ -1,0 +1,127 @@
+import pino from 'pino';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { Controller, NO_MATCH } from '../../../src/controller/controller.js';
+import { SqliteJobStore } from '../../../src/controller/store/sqlite-store.js';
+import { sweep } from '../../../src/controller/sweeper.js';
+import { mkResult } from './store-conformance.js';
+
+const A = { gid: 1, nid: 10 };
+const B = { gid: 1, nid: 11 };
+const log = pino({ level: 'silent' });
+
+/** A controller on an in-memory store and a clock the test moves. */
+function setup() {
+  const clock = { t: 1_700_000_000_000 };
+  const store = SqliteJobStore.open(':memory:');
+  const controller = new Controller({ store, logger: log, now: () => clock.t, pollTimeoutMs: 60_000, ttlMs: 30_000, ackTimeoutMs: 10_000 });
+  const tick = () => sweep(controller, { ttlMs: 30_000, retentionMs: 7 * 86_400_000, graceUntil: 0 }, log);
+  return { clock, store, controller, tick };
+}
+
+let s: ReturnType<typeof setup>;
+beforeEach(() => {
+  s = setup();
+});
+afterEach(async () => {
+  s.controller.close();
+  await s.store.close();
+});
+
+describe('Controller', () => {
+  it('re-offers an unacknowledged job once, ahead of newer ones, then ends it ERROR (fake clock)', async () => {
+    const { clock, controller, tick } = s;
+    await controller.poll(A, [], 0);
+    await controller.submit({ cmd: 'execute', gid: 1, nid: 10, id: 'old' });
+    const first = (await controller.poll(A, [], 0))!;
+    await controller.submit({ cmd: 'execute', gid: 1, nid: 10, id: 'new' });
+    clock.t += 9_999;
+    expect(await tick()).toMatchObject({ reoffered: 0 });
+    clock.t += 2;
+    expect(await tick()).toMatchObject({ reoffered: 1 });
+    await expect(controller.ack(A, 'old', first.lease)).rejects.toMatchObject({ code: 'COX_LEASE_INVALID', statusCode: 409 });
+    expect((await controller.poll(A, [], 0))!.id).toBe('old');
+    clock.t += 10_001;
+    expect(await tick()).toMatchObject({ reoffered: 0, unacknowledged: 1 });
+    expect((await controller.get('old')).results[0]!.data).toBe('agent 1_10 did not acknowledge the job after 2 offers');
+    expect((await controller.poll(A, [], 0))!.id).toBe('new');
+  });
+
+  it('fails at once a job no live node matches, and forgets nodes past the TTL', async () => {
+    const { clock, controller } = s;
+    await controller.poll(A, ['storage'], 0);
+    expect((await controller.submit({ cmd: 'x', roles: ['gpu'] })).results[0]).toMatchObject({ state: 'ERROR', data: NO_MATCH });
+    expect((await controller.submit({ cmd: 'x', roles: ['storage'] })).state).toBe('QUEUED');
+    clock.t += 30_001;
+    expect((await controller.submit({ cmd: 'x', roles: ['storage'] })).state).toBe('ERROR');
+    expect((await controller.submit({ cmd: 'x', gid: 1, nid: 10 })).state).toBe('ERROR');
+  });
+
+  it('gives a role job to the node whose poll has waited longest', async () => {
+    const { controller } = s;
+    const pb = controller.poll(B, ['s'], 60_000);
+    const pa = controller.poll(A, ['s'], 60_000);
+    await new Promise((r) => setTimeout(r, 10));
+    await controller.submit({ cmd: 'x', roles: ['s'], id: 'one' });
+    await controller.submit({ cmd: 'x', roles: ['s'], id: 'two' });
+    expect([(await pb)!.id, (await pa)!.id]).toEqual(['one', 'two']);
+  });
+
+  it('holds a waiting submit until the result arrives', async () => {
+    const { controller } = s;
+    await controller.poll(A, [], 0);
+    const waiting = controller.submit({ cmd: 'x', nid: 10, id: 'w', wait: 30 });
+    const offer = (await controller.poll(A, [], 1000))!;
+    await controller.ack(A, offer.id, offer.lease);
+    await controller.result(A, mkResult('w', A));
+    expect(await waiting).toMatchObject({ state: 'SUCCESS', results: [{ data: 'ok' }] });
+  });
+
+  it('refuses a result for a job the node was not given, and changes nothing', async () => {
+    const { controller } = s;
+    await controller.poll(A, [], 0);
+    await controller.submit({ cmd: 'x', nid: 10, id: 'j' });
+    await expect(controller.result(B, mkResult('j', B))).rejects.toMatchObject({ code: 'COX_NOT_FOUND' });
+    await expect(controller.result(A, mkResult('ghost', A))).rejects.toMatchObject({ code: 'COX_NOT_FOUND' });
+    expect((await controller.get('j')).state).toBe('QUEUED');
+  });
+
+  it('kills a running job by sending its node a kill job ahead of its queue', async () => {
+    const { controller } = s;
+    await controller.poll(A, [], 0);
+    await controller.submit({ cmd: 'x', nid: 10, id: 'run' });
+    const offer = (await controller.poll(A, [], 0))!;
+    await controller.ack(A, offer.id, offer.lease);
+    await controller.submit({ cmd: 'x', nid: 10, id: 'later' });
+    expect((await controller.kill('run')).state).toBe('RUNNING');
+    expect(await controller.poll(A, [], 0)).toMatchObject({ cmd: 'kill', args: { id: 'run' } });
+    await expect(controller.kill('ghost')).rejects.toMatchObject({ code: 'COX_NOT_FOUND' });
+  });
+
+  it('drops a node after the TTL; its running job ends ERROR, its queued job waits for it', async () => {
+    const { clock, controller, tick } = s;
+    await controller.poll(A, ['r'], 0);
+    await controller.submit({ cmd: 'x', nid: 10, id: 'run' });
+    await controller.submit({ cmd: 'x', nid: 10, id: 'queued' });
+    const offer = (await controller.poll(A, ['r'], 0))!;
+    await controller.ack(A, offer.id, offer.lease);
+    expect(await controller.sessions()).toEqual({ '1_10': [Math.floor(clock.t / 1000), 'r'] });
+    clock.t += 30_001;
+    expect(await tick()).toMatchObject({ lost: 1 });
+    expect(await controller.sessions()).toEqual({});
+    expect((await controller.get('run')).results[0]).toMatchObject({ state: 'ERROR', data: 'agent 1_10 lost' });
+    expect((await controller.get('queued')).state).toBe('QUEUED');
+  });
+
+  it('keeps nodes with a pending poll alive, and releases their polls on close', async () => {
+    const { clock, controller, tick } = s;
+    const pending = controller.poll(A, [], 60_000);
+    await new Promise((r) => setTimeout(r, 5));
+    clock.t += 20_000;
+    await tick();
+    clock.t += 20_000;
+    expect(await tick()).toMatchObject({ lost: 0 });
+    controller.close();
+    expect(await pending).toBeNull();
+    expect(controller.polls.size).toBe(0);
+  });
+});

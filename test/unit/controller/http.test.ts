@@ -1,0 +1,104 @@
+import { createHash } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import pino from 'pino';
+import { afterEach, describe, expect, it } from 'vitest';
+import { Controller } from '../../../src/controller/controller.js';
+import { buildControllerApp } from '../../../src/controller/http/app.js';
+import { SqliteJobStore } from '../../../src/controller/store/sqlite-store.js';
+
+let app: FastifyInstance | undefined;
+let dir: string | undefined;
+afterEach(async () => {
+  await app?.close();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+  app = dir = undefined;
+});
+
+async function build(token?: string) {
+  dir = mkdtempSync(join(tmpdir(), 'cox-ctl-http-'));
+  mkdirSync(join(dir, 'ops'));
+  writeFileSync(join(dir, 'ops', 'hello.sh'), 'echo hello\n');
+  const store = SqliteJobStore.open(':memory:');
+  const logger = pino({ level: 'silent' });
+  const controller = new Controller({ store, logger, pollTimeoutMs: 60_000, ttlMs: 30_000, ackTimeoutMs: 10_000 });
+  app = await buildControllerApp({ controller, logger, scriptDir: dir, ...(token ? { token } : {}) });
+  app.addHook('onClose', () => store.close());
+  return app;
+}
+
+const call = (a: FastifyInstance, method: 'GET' | 'POST', url: string, body?: unknown, headers: Record<string, string> = {}) =>
+  a.inject({ method, url, headers: { ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers }, ...(body !== undefined ? { payload: typeof body === 'string' ? body : JSON.stringify(body) } : {}) });
+
+describe('controller HTTP', () => {
+  it('answers every malformed body, query and path with 400 naming the field', async () => {
+    const a = await build();
+    const cases: [string, string, unknown, RegExp][] = [
+      ['POST', '/api/jobs', {}, /^body\.cmd: /],
+      ['POST', '/api/jobs', { cmd: 'x' }, /^body\.nid: give nid \(with gid\) or roles/],
+      ['POST', '/api/jobs', { cmd: 'x', nid: 'ten' }, /^body\.nid: /],
+      ['POST', '/api/jobs', { cmd: 'x', roles: ['a'], role: 'b' }, /^body: Unrecognized key/],
+      ['POST', '/api/jobs', { cmd: 'x', roles: ['a'], args: { max_time: 'long' } }, /^body\.args\.max_time: /],
+      ['POST', '/api/jobs', { cmd: 'x', roles: ['a'], wait: -1 }, /^body\.wait: /],
+      ['POST', '/api/jobs', '{"cmd": ', /^body: not valid JSON/],
+      ['GET', '/api/jobs?state=NOPE', undefined, /^query\.state: /],
+      ['GET', '/api/jobs?limit=0', undefined, /^query\.limit: /],
+      ['GET', '/api/jobs/x?wait=soon', undefined, /^query\.wait: /],
+      ['GET', '/abc/1/cmd', undefined, /^path\.gid: /],
+      ['GET', '/1/1e3/cmd', undefined, /^path\.nid: /],
+      ['GET', '/1/10/cmd?timeout=soon', undefined, /^query\.timeout: /],
+      ['POST', '/1/10/ack', { id: 'x' }, /^body\.lease: /],
+      ['POST', '/1/10/result', { id: 'x', gid: 1, nid: 10, cmd: 'x', starttime: 0, time: 0 }, /^body\.state: /],
+      ['POST', '/1/10/log', { id: 'x' }, /^body: /],
+      ['POST', '/1/10/log', [{ id: 'x', mid: -1, level: 1, message: '', epoch: 0 }], /^body\[0\]\.mid: /],
+      ['POST', '/1/10/stats', { timestamp: 1, series: [['a', 'b']] }, /^body\.series\[0\]\[1\]: /],
+      ['POST', '/1/10/event', {}, /^body\.name: /],
+      ['GET', '/script?hash=xyz', undefined, /^query\.hash: /],
+      ['POST', '/api/executeJumpScript', { organization: '..', name: 'x', nid: 1 }, /^body\.organization: /],
+      ['POST', '/api/executeJumpScript', { organization: 'ops', name: 'hello' }, /^body: give nid or role/],
+    ];
+    for (const [method, url, body, reason] of cases) {
+      const res = await call(a, method as 'GET' | 'POST', url, body);
+      expect(res.statusCode, `${method} ${url} ${JSON.stringify(body)}`).toBe(400);
+      expect(res.json().code).toBe('COX_BAD_REQUEST');
+      expect(res.json().message, url).toMatch(reason);
+    }
+    expect((await call(a, 'GET', '/nowhere')).json()).toMatchObject({ code: 'COX_NOT_FOUND' });
+  });
+
+  it('refuses a duplicate job id with 409 COX_DUPLICATE_ID', async () => {
+    const a = await build();
+    await call(a, 'GET', '/1/10/cmd?timeout=0');
+    expect((await call(a, 'POST', '/api/jobs', { cmd: 'x', nid: 10, id: 'same' })).statusCode).toBe(201);
+    const dup = await call(a, 'POST', '/api/jobs', { cmd: 'x', nid: 10, id: 'same' });
+    expect([dup.statusCode, dup.json().code]).toEqual([409, 'COX_DUPLICATE_ID']);
+  });
+
+  it('sends a jumpscript by hash, role winning over nid, and serves its text', async () => {
+    const a = await build();
+    await call(a, 'GET', '/1/10/cmd?role=ops&timeout=0');
+    const res = await call(a, 'POST', '/api/executeJumpScript', { organization: 'ops', name: 'hello', nid: 99, role: 'ops', args: { msg: 'hi' }, timeout: 5, queue: 'q' });
+    expect(res.statusCode).toBe(201);
+    const hash = createHash('sha256').update('echo hello\n').digest('hex');
+    expect(res.json().job).toMatchObject({ cmd: 'jumpscript', roles: ['ops'], nid: null, data: '{"msg":"hi"}', args: { organization: 'ops', name: 'hello', hash, ext: 'sh', max_time: 5, queue: 'q' } });
+    const offer = await call(a, 'GET', '/1/10/cmd?role=ops&timeout=0');
+    expect(offer.json()).toMatchObject({ id: res.json().job.id, gid: 1, nid: 10 });
+    const script = await call(a, 'GET', `/script?hash=${hash}`);
+    expect([script.statusCode, script.body]).toEqual([200, 'echo hello\n']);
+    expect((await call(a, 'GET', `/script?hash=${'0'.repeat(64)}`)).statusCode).toBe(404);
+    const missing = await call(a, 'POST', '/api/executeJumpScript', { organization: 'ops', name: 'nope', nid: 10 });
+    expect([missing.statusCode, missing.json().code]).toEqual([404, 'COX_NOT_FOUND']);
+  });
+
+  it('with a token, refuses clients and agents that do not present it', async () => {
+    const a = await build('s3cret');
+    const bearer = { authorization: 'Bearer s3cret' };
+    expect((await call(a, 'GET', '/api/sessions')).statusCode).toBe(401);
+    expect((await call(a, 'GET', '/1/10/cmd?timeout=0')).json().code).toBe('COX_UNAUTHORIZED');
+    expect((await call(a, 'GET', '/api/sessions', undefined, { authorization: 'Bearer wrong' })).statusCode).toBe(401);
+    expect((await call(a, 'GET', '/1/10/cmd?timeout=0', undefined, bearer)).statusCode).toBe(204);
+    expect((await call(a, 'GET', '/api/sessions', undefined, bearer)).json()).toHaveProperty('1_10');
+  });
+});

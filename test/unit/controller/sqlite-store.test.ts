@@ -1,0 +1,19 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { SqliteJobStore } from '../../../src/controller/store/sqlite-store.js';
+import { storeConformance } from './store-conformance.js';
+
+storeConformance('SQLite file', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'cox-store-'));
+  const file = join(dir, 'sub', 'controller.db');
+  let store = SqliteJobStore.open(file);
+  return {
+    store,
+    reopen: async () => {
+      await store.close();
+      return (store = SqliteJobStore.open(file));
+    },
+    cleanup: async () => rmSync(dir, { recursive: true, force: true }),
+  };
+});
