@@ -15,7 +15,7 @@
 //   (BENCH_CHILDREN=n, BENCH_ROUNDS=n (3), BENCH_PM2_THOUSAND=0 skips PM2)
 import { startCoxswain } from './lib/coxswain.mjs';
 import { ensurePm2, startPm2 } from './lib/pm2.mjs';
-import { cpuPercentOver, installCleanupOnExit, killTagged, newTag, rssMb, taggedPids, waitForQuiet } from './lib/procfs.mjs';
+import { busyMark, busySince, cpuPercentOver, installCleanupOnExit, killTagged, newTag, rssMb, taggedPids, waitForQuiet } from './lib/procfs.mjs';
 import { ensureSupervisord, startSupervisord } from './lib/supervisord.mjs';
 import { isMain, makeTempDir, median, removeDir, round, sleep, waitUntil } from './lib/util.mjs';
 
@@ -68,7 +68,10 @@ async function measure(peer, n) {
     if (result.live_sleeps !== n) throw new Error(`manager reports ${n} up but /proc has ${result.live_sleeps} sleeps`);
 
     await sleep(SETTLE_MS);
+    const mark = busyMark();
     result.idle_cpu_pct = round(await cpuPercentOver(mgr.pid, IDLE_MS), 3);
+    // The manager is idle now: anything else busy on the machine is someone else's load.
+    result.machine_busy_pct_during_idle = Math.round(busySince(mark));
     result.rss_mb = round(rssMb(mgr.pid), 1);
 
     const stopping = mgr;

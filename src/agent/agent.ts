@@ -38,8 +38,8 @@ export interface AgentOptions {
   reconnectBackoff?: Backoff;
   /** Each job's cpu and memory are sampled this often (default 2 s, as in agent2). */
   sampleIntervalMs?: number;
-  /** A long poll with no answer for this long is abandoned and retried (default 90 s). */
-  pollTimeoutMs?: number;
+  /** How long a controller may hold a poll before answering 204 (default 60 s, as in agent2). */
+  pollWaitMs?: number;
   /** Stopping waits this long for results and logs to reach the controllers (default 10 s). */
   stopDeadlineMs?: number;
 }
@@ -51,13 +51,18 @@ export interface RunningAgent {
 
 export function startAgent(config: AgentConfig, opts: AgentOptions): RunningAgent {
   const logger = opts.logger;
+  // Everything that can refuse to start (a corrupt id counter, certificates) is read before the
+  // first file is written, so a failed start leaves the disk as it was.
+  const ids = openMessageIds(config.messageIdFile);
+  const node = { gid: config.gid, nid: config.nid };
+  const clients = new Map(Object.values(config.controllers).map((c) => [c.key, new ControllerClient(c, node, opts.pollWaitMs)]));
+  const client = (key: string) => clients.get(key)!;
+  for (const c of Object.values(config.controllers)) {
+    if (!c.url.startsWith('https:') && Object.keys(c.tls).length > 0) logger.warn({ controller: c.key, url: c.url }, '[security] is ignored for an http:// controller');
+  }
   for (const file of [config.messageIdFile, config.historyFile]) mkdirSync(path.dirname(file), { recursive: true });
   const history = new History(config.historyFile);
   if (history.skipped > 0) logger.warn({ file: config.historyFile, lines: history.skipped }, 'unreadable history lines skipped');
-  const ids = openMessageIds(config.messageIdFile);
-  const node = { gid: config.gid, nid: config.nid };
-  const clients = new Map(Object.values(config.controllers).map((c) => [c.key, new ControllerClient(c, node, opts.pollTimeoutMs)]));
-  const client = (key: string) => clients.get(key)!;
 
   const loggers = config.loggers.map((l): LogSink & { close?: () => unknown } => {
     if (l.type === 'DB') return new DbLogger(l);
@@ -68,7 +73,6 @@ export function startAgent(config: AgentConfig, opts: AgentOptions): RunningAgen
   const stats = new StatsAggregator();
   const sampler = new ProcSampler();
   const delivery = new Delivery(logger, { baseMs: 500, maxMs: 10_000, jitter: 0.3 });
-  let state: 'running' | 'stopping' | 'stopped' = 'running';
   let stopping: Promise<void> | null = null;
 
   const manager = new JobManager({
@@ -78,7 +82,7 @@ export function startAgent(config: AgentConfig, opts: AgentOptions): RunningAgen
     history,
     logs: new LogRouter(loggers, ids),
     stats,
-    specs: { cmds: config.cmds, scripts: new JumpscriptCache(path.join(config.stateDir, 'jumpscripts'), fetchScript) },
+    specs: { cmds: config.cmds, scripts: new JumpscriptCache(path.join(config.stateDir, 'jumpscript-cache'), fetchScript) },
     builtins: { messages, sampler, restart: () => void stop().then(opts.onRestart) },
     report: (result, origin) => {
       for (const key of origin && clients.has(origin) ? [origin] : config.channel) {
@@ -102,7 +106,16 @@ export function startAgent(config: AgentConfig, opts: AgentOptions): RunningAgen
     throw last;
   }
 
-  const startupEvent = { name: 'startup', gid: config.gid, nid: config.nid, roles: config.roles, hostname: os.hostname(), pid: process.pid };
+  // Startup tasks report results the controller never dispatched; naming them lets it accept those.
+  const startupEvent = {
+    name: 'startup',
+    gid: config.gid,
+    nid: config.nid,
+    roles: config.roles,
+    hostname: os.hostname(),
+    pid: process.pid,
+    startup_tasks: config.startup.map((t) => t.id),
+  };
   const pollers = config.channel.map(
     (key) =>
       new Poller({
@@ -135,15 +148,11 @@ export function startAgent(config: AgentConfig, opts: AgentOptions): RunningAgen
     const series = stats.flush();
     if (series.length === 0) return;
     const batch = { timestamp: Date.now(), series };
-    for (const key of config.stats.controllers) {
-      client(key).stats(batch).catch((err: Error) => logger.warn({ controller: key, err: err.message }, 'cannot send stats; this window is dropped'));
-    }
+    for (const key of config.stats.controllers) delivery.send({ stats: batch.timestamp, controller: key }, () => client(key).stats(batch));
   }
 
   function stop(): Promise<void> {
-    if (state !== 'running') return stopping!;
-    state = 'stopping';
-    stopping = (async () => {
+    stopping ??= (async () => {
       clearInterval(sampling);
       clearInterval(flushing);
       await Promise.all(pollers.map((p) => p.stop()));
@@ -153,7 +162,6 @@ export function startAgent(config: AgentConfig, opts: AgentOptions): RunningAgen
       await Promise.all([delivery.drain(deadline), ...loggers.map((l) => (l instanceof AcLogger ? withDeadline(l.close(), deadline) : l.close?.()))]);
       history.close();
       for (const c of clients.values()) c.close();
-      state = 'stopped';
       logger.info({ gid: config.gid, nid: config.nid }, 'agent stopped');
     })();
     return stopping;

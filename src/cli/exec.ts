@@ -1,5 +1,5 @@
 /**
- * `cox exec [--gid G --nid N | --role R ...] [--fanout] [--queue Q] [--timeout s] [--wait] -- <binary> [args...]`:
+ * `cox exec [--gid G --nid N | --role R [--role R2]] [--fanout] [--queue Q] [--timeout s] [--wait] -- <binary> [args...]`:
  * runs a program on one node, on the first available node with every role given, or with
  * `--fanout` on all of them (the `execute` command of REFERENCE 2.2). With `--wait`, prints each
  * node's result and fails unless every node succeeded.
@@ -27,7 +27,7 @@ export function execCommand(): Command {
     .argument('[args...]', 'its arguments (put -- before them)')
     .option('--gid <gid>', 'node group id', integer('--gid'))
     .option('--nid <nid>', 'node id', integer('--nid'))
-    .option('--role <role...>', 'roles the node must all have (* = any node)', [])
+    .option('--role <role>', 'a role the node must have; repeat for several (* = any node)', (r: string, all: string[]) => [...all, r], [] as string[])
     .option('--fanout', 'run on every matching node', false)
     .option('--queue <name>', 'jobs sharing a queue run one after another on a node', '')
     .option('--timeout <s>', 'kill it after this many seconds (0 = no limit)', integer('--timeout'), 0)

@@ -1,11 +1,12 @@
 /** A typed client for the controller's client API (under /api), after JumpScale's agentcontroller client. */
 import type { SessionList, SubmitRequest } from '../controller/controller.js';
 import { DEFAULT_SCRIPT_TIMEOUT, waitSeconds } from '../controller/jumpscripts.js';
-import type { JobSummary, JobView, NodeLog } from '../controller/store/job-store.js';
+import { DEFAULT_CONTROLLER_PORT } from '../controller/options.js';
+import type { JobSummary, JobView, NodeLog, StatsView } from '../controller/store/job-store.js';
 import type { JobState } from '../protocol/job.js';
 import { HttpClient, type HttpClientOptions } from './http.js';
 
-export type { JobSummary, JobView, NodeLog, SessionList, SubmitRequest };
+export type { JobSummary, JobView, NodeLog, SessionList, StatsView, SubmitRequest };
 
 export interface ExecuteJumpScriptOptions {
   gid?: number;
@@ -20,7 +21,7 @@ export interface ExecuteJumpScriptOptions {
   queue?: string;
 }
 
-export const DEFAULT_CONTROLLER_URL = 'http://127.0.0.1:8966';
+export const DEFAULT_CONTROLLER_URL = `http://127.0.0.1:${DEFAULT_CONTROLLER_PORT}`;
 /** Room above a server-side wait for the reply to arrive. */
 const REPLY_MARGIN_MS = 10_000;
 
@@ -58,6 +59,11 @@ export class ControllerClient {
 
   logs(id: string, limit?: number): Promise<NodeLog[]> {
     return this.#http.request('GET', `/api/jobs/${encodeURIComponent(id)}/logs${limit === undefined ? '' : `?limit=${limit}`}`);
+  }
+
+  /** A node's latest stats batch and its recent history (oldest first). */
+  stats(gid: number, nid: number): Promise<StatsView> {
+    return this.#http.request('GET', `/api/stats?gid=${gid}&nid=${nid}`);
   }
 
   /** `{"<gid>_<nid>": [last_seen_epoch_seconds, role, ...]}` for every live node. */

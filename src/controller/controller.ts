@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { job as jobSchema, TERMINAL_STATES, type AgentEvent, type Job, type JobArgs, type JobState, type Offer, type Result } from '../protocol/job.js';
 import { Errors } from '../shared/errors.js';
+import { check } from '../shared/validate.js';
 import { PollHub } from './dispatch/poll-hub.js';
 import { route, type Target } from './dispatch/routing.js';
 import { Waiters } from './dispatch/waiters.js';
@@ -63,8 +64,10 @@ export class Controller {
     const deadline = this.now() + Math.min(timeoutMs, this.#opts.pollTimeoutMs);
     await this.store.touch(node, roles, this.now());
     for (;;) {
+      // An offer to a poll whose client already left would only sit out its lease.
+      if (signal?.aborted) return null;
       const wait = this.polls.wait(node, roles, deadline - this.now(), signal);
-      const offer = await this.store.offerNext(node, randomUUID(), this.now(), this.now() + this.#opts.ackTimeoutMs);
+      const offer = await this.store.offerNext(node, randomUUID(), this.now() + this.#opts.ackTimeoutMs);
       if (offer) {
         wait.cancel();
         return offer;
@@ -93,7 +96,7 @@ export class Controller {
   }
 
   async submit(req: SubmitRequest, signal?: AbortSignal): Promise<JobView> {
-    const job = jobSchema.parse({
+    const job = check(jobSchema, {
       id: req.id ?? randomUUID(),
       cmd: req.cmd,
       gid: req.gid ?? null,
@@ -103,7 +106,7 @@ export class Controller {
       tags: req.tags ?? '',
       data: req.data ?? '',
       args: req.args ?? {},
-    });
+    }, 'body');
     const view = await this.#dispatch(job);
     if (view.state === 'ERROR') this.#log.info({ id: job.id, cmd: job.cmd, roles: job.roles, nid: job.nid }, NO_MATCH);
     return req.wait ? ((await this.waitFor(job.id, req.wait * 1000, signal)) ?? view) : view;

@@ -33,6 +33,10 @@ export function parseDuration(flag: string) {
   };
 }
 
+function duration(flag: string, description: string, ms: number, shown: string): Option {
+  return new Option(`${flag} <duration>`, description).argParser(parseDuration(flag)).default(ms, shown);
+}
+
 function parsePort(value: string): number {
   const n = Number(value);
   if (!/^\d+$/.test(value) || n > 65535) throw Errors.CONFIG_INVALID(`--port: "${value}" is not a port number`);
@@ -45,10 +49,10 @@ export function withControllerOptions(cmd: Command): Command {
     .option('--port <port>', 'HTTP(S) port for agents and clients', parsePort, DEFAULT_CONTROLLER_PORT)
     .option('--db <file>', 'SQLite file holding jobs, queues, sessions, logs', '.state/controller.db')
     .option('--script-dir <dir>', 'jumpscripts: <dir>/<organization>/<name>.<py|sh|js|mjs>', 'jumpscripts')
-    .option('--poll-timeout <duration>', 'longest an agent poll is held before 204', parseDuration('--poll-timeout'), 60_000)
-    .option('--ttl <duration>', 'a node not seen for this long is dropped; its running jobs end ERROR', parseDuration('--ttl'), 30_000)
-    .option('--ack-timeout <duration>', 'an offer not acknowledged in this time is offered again, once', parseDuration('--ack-timeout'), 10_000)
-    .option('--retention <duration>', 'finished jobs, logs and stats are kept this long', parseDuration('--retention'), 7 * 86_400_000)
+    .addOption(duration('--poll-timeout', 'longest an agent poll is held before 204', 60_000, '60s'))
+    .addOption(duration('--ttl', 'a node not seen for this long is dropped; its running jobs end ERROR', 30_000, '30s'))
+    .addOption(duration('--ack-timeout', 'an offer not acknowledged in this time is offered again, once', 10_000, '10s'))
+    .addOption(duration('--retention', 'finished jobs, logs and stats are kept this long', 7 * 86_400_000, '7d'))
     .addOption(new Option('--token <token>', 'bearer token for clients (and agents without a certificate)').env('COX_TOKEN'))
     .option('--tls-cert <file>', 'serve HTTPS with this certificate (PEM)')
     .option('--tls-key <file>', 'private key of --tls-cert (PEM)')

@@ -41,6 +41,11 @@ export class ConfigState {
     }
   }
 
+  /** Records how another config file (a compose file) last read, under its own key. */
+  setStatus(key: string, ok: boolean, message: string): void {
+    this.status[key] = [ok, this.now() / 1000, message];
+  }
+
   get current(): SiteConfig | null {
     return this.good;
   }

@@ -36,12 +36,16 @@ export async function runHostManagerDaemon(cmd: Command): Promise<void> {
     logger,
     stateDir: opts.stateDir,
     dockerServicePrefix: opts.dockerServicePrefix,
+    dockerCompose: opts.dockerCompose,
+    dockerComposeBin: opts.dockerComposeBin,
     ...(opts.initialState ? { initialState: opts.initialState } : {}),
     onDie: () => void shutdown('die'),
   });
   const app = await buildHostManagerApp({ hm, logger, logs, ...(opts.token ? { token: opts.token } : {}) });
   await app.listen({ host: opts.address, port: opts.port });
   logger.info({ url: `http://${opts.address}:${(app.server.address() as { port: number }).port}`, instance_id: hm.instanceId, site_file: site.file }, 'host manager listening');
+  // One attempt to reach the engine first, so running containers are adopted rather than shown `?`.
+  await hm.docker?.start();
   hm.start();
   hm.watchConfig(site.file);
   logs.startChecking(() => childLogFiles(hm));

@@ -12,6 +12,8 @@ import type { ConfigState } from './config-state.js';
 import type { Target } from './child/child.machine.js';
 import type { RestartPolicyConfig } from './child/restart-policy.js';
 import { watchFile } from './config-watch.js';
+import { registerDockerOps } from './docker/docker-ops.js';
+import { DockerSide } from './docker/docker-side.js';
 import { registerHostManagerOps } from './ops.js';
 import { runChildLogic } from './child/run-child.js';
 import { nativeRunner, STATE_MARKER } from './process/native-driver.js';
@@ -29,6 +31,9 @@ export interface HostManagerOptions {
   initialState?: Target;
   restartPolicy?: RestartPolicyConfig;
   dockerServicePrefix?: string;
+  /** `--docker-compose`: compose files whose services are docker children and passive rows. */
+  dockerCompose?: string[];
+  dockerComposeBin?: string;
   /** Called when the `die` task asks the process to exit. */
   onDie?: () => void;
 }
@@ -41,6 +46,8 @@ export class HostManager {
   readonly supervisor: Supervisor;
   readonly config: ConfigState;
   readonly state: StateDir;
+  /** Null unless compose files were given. */
+  readonly docker: DockerSide | null;
   private readonly logger: Logger;
   private watcher: { close(): Promise<void> } | null = null;
 
@@ -49,11 +56,26 @@ export class HostManager {
     this.logger = opts.logger;
     this.state = new StateDir(opts.stateDir);
     this.registry = new OpRegistry({ logger: opts.logger.child({ component: 'ops' }) });
+    this.docker = opts.dockerCompose?.length
+      ? new DockerSide({
+          files: opts.dockerCompose,
+          prefix: opts.dockerServicePrefix ?? 'ocs-',
+          bin: opts.dockerComposeBin,
+          logger: opts.logger,
+          report: (file, ok, message) => this.config.setStatus(file, ok, message),
+          // Only a running manager has a table to re-resolve; a stopping one must not get children back.
+          onChange: () => {
+            if (this.registry.session('manager')?.status === 'running') this.supervisor.reapply();
+          },
+        })
+      : null;
+    const native = nativeRunner({ logDir: () => this.config.current?.logDir ?? 'logs', state: this.state });
     this.supervisor = new Supervisor({
-      runChild: runChildLogic({ native: nativeRunner({ logDir: () => this.config.current?.logDir ?? 'logs', state: this.state }) }),
+      runChild: runChildLogic({ native, ...(this.docker ? { docker: this.docker.runner } : {}) }),
       logger: opts.logger.child({ component: 'supervisor' }),
       ...(opts.restartPolicy ? { restartPolicy: opts.restartPolicy } : {}),
       ...(opts.dockerServicePrefix ? { dockerServicePrefix: opts.dockerServicePrefix } : {}),
+      ...(this.docker ? { docker: this.docker.inventory } : {}),
     });
     this.supervisor.on('targets', () => this.state.saveTargets(this.supervisor.requestedTargets));
     registerHostManagerOps({
@@ -63,7 +85,9 @@ export class HostManager {
       stopDeadlineMs: STOP_DEADLINE_MS,
       onDie: () => setTimeout(() => opts.onDie?.(), 100).unref(),
       restore: (site) => this.restore(site),
+      docker: this.docker,
     });
+    if (this.docker) registerDockerOps(this.registry, this.docker);
   }
 
   /** The instance-id OCS clients address this host manager by. */
@@ -87,6 +111,7 @@ export class HostManager {
     await this.watcher?.close();
     this.watcher = null;
     await this.registry.stopAll(deadlineMs);
+    await this.docker?.close();
   }
 
   /**

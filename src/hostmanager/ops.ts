@@ -7,6 +7,7 @@ import type { OpRegistry } from '../ops/registry.js';
 import type { OpSession } from '../ops/session.js';
 import { check } from '../shared/validate.js';
 import type { ConfigState } from './config-state.js';
+import type { DockerSide } from './docker/docker-side.js';
 import type { SiteConfig } from '../site-config/types.js';
 import type { RestoreOptions, Supervisor, TargetRequest } from './supervisor.js';
 
@@ -31,6 +32,8 @@ export interface HostManagerOpsDeps {
   onDie: (opts: { disownDockers: boolean }) => void;
   /** What the manager restores from an earlier run when it starts (targets, running children). */
   restore: (site: SiteConfig) => RestoreOptions;
+  /** Present when compose files were given: re-read with the SCF, orphans, disowning. */
+  docker?: DockerSide | null;
 }
 
 /** Session data is republished at most this often while children change state in bulk. */
@@ -43,18 +46,20 @@ export function registerHostManagerOps(deps: HostManagerOpsDeps): void {
     session.data = {
       child_states: supervisor.states(),
       config_parse_status: config.parseStatus,
-      orphans: {},
-      new_tags: {},
+      ...(deps.docker?.sessionData() ?? { orphans: {}, new_tags: {} }),
     };
   };
 
   const reload = (session: OpSession, restoring = false): boolean => {
+    for (const e of deps.docker?.inventory.reload() ?? []) session.addMessage(`Compose file not reloaded, keeping the last good one: ${e}`);
     const { config: site, error } = config.reload();
     if (error) session.addMessage(`Site config not reloaded, keeping the last good one: ${error}`);
     if (site === null) return false;
     const restore = restoring ? deps.restore(site) : {};
     if (restore.adopt?.size) session.addMessage(`Re-attached ${restore.adopt.size} children of the previous run.`);
-    const { added, changed, removed } = supervisor.apply(site, restore);
+    // Containers already running are supervised from the start, so a `down` one is brought down.
+    const adopt = new Map([...(restore.adopt ?? []), ...(deps.docker?.adoptees(site) ?? [])]);
+    const { added, changed, removed } = supervisor.apply(site, { ...restore, adopt });
     for (const w of site.warnings) session.addMessage(`Warning: ${w.message}`);
     if (added.length + changed.length + removed.length > 0) {
       session.addMessage(`Config applied: ${added.length} added, ${changed.length} changed, ${removed.length} removed.`);
@@ -115,6 +120,7 @@ export function registerHostManagerOps(deps: HostManagerOpsDeps): void {
       'With disown_dockers, docker children are left running.',
     parseParams: dieParams,
     run: async ({ session, params }) => {
+      if (params.disown_dockers) deps.docker?.disown();
       if (registry.isRunning('manager')) {
         registry.stop('manager');
         session.addMessage('Waiting for the manager process to exit.');

@@ -13,6 +13,10 @@ import { waitUntil } from './wait.js';
 export interface FakeControllerOptions {
   /** Answer an idle poll with 204 after this long (default 500 ms). */
   pollTimeoutMs?: number;
+  /** An offer whose lease nobody tried to ack for this long is offered again, as the controller does (default 1 s). */
+  leaseMs?: number;
+  /** Listen on this port (default: any free one). */
+  port?: number;
   /** Serve HTTPS and require a client certificate signed by `ca`. */
   tls?: { key: string; cert: string; ca: string };
 }
@@ -20,11 +24,14 @@ export interface FakeControllerOptions {
 export type JobInput = Partial<Omit<Job, 'args'>> & { id: string; cmd: string; args?: Record<string, unknown> };
 
 type Offered = Job & { lease: string };
-type Waiter = (offer: Offered | null) => void;
+/** Takes an offer; false if its poll is gone (the agent stopped), so the offer goes to the next. */
+type Waiter = (offer: Offered) => boolean;
 
 export class FakeController {
   readonly results = new Map<string, Result[]>();
   readonly logs: LogMessage[] = [];
+  /** Size of each log batch received. */
+  readonly logBatches: number[] = [];
   readonly stats: StatsBatch[] = [];
   readonly events: AgentEvent[] = [];
   readonly acks: { id: string; ok: boolean }[] = [];
@@ -39,17 +46,36 @@ export class FakeController {
   private readonly queue: Offered[] = [];
   private readonly waiters: Waiter[] = [];
   private readonly leases = new Map<string, string>();
+  private readonly tried = new Set<string>();
   url = '';
 
-  constructor(readonly app: FastifyInstance) {}
+  constructor(
+    readonly app: FastifyInstance,
+    private readonly leaseMs: number,
+  ) {}
 
   /** Queues a job for the next poll; the same id may be offered again (a re-offer). */
   offer(input: JobInput): void {
-    const offered = { ...jobSchema.parse(input), lease: randomUUID() };
+    this.enqueue({ ...jobSchema.parse(input), lease: randomUUID() }, 'tail');
+  }
+
+  private enqueue(offered: Offered, where: 'head' | 'tail'): void {
     this.leases.set(offered.id, offered.lease);
-    const waiter = this.waiters.shift();
-    if (waiter) waiter(offered);
+    for (let waiter = this.waiters.shift(); waiter; waiter = this.waiters.shift()) if (this.hand(waiter, offered)) return;
+    if (where === 'head') this.queue.unshift(offered);
     else this.queue.push(offered);
+  }
+
+  /**
+   * Gives `offered` to a poll. A poll whose agent just stopped may still look open; its offer is
+   * lost in transit, and like the controller we offer it again when its lease goes unanswered.
+   */
+  private hand(waiter: Waiter, offered: Offered): boolean {
+    if (!waiter(offered)) return false;
+    setTimeout(() => {
+      if (!this.tried.has(offered.lease) && this.leases.get(offered.id) === offered.lease) this.enqueue({ ...offered, lease: randomUUID() }, 'head');
+    }, this.leaseMs).unref();
+    return true;
   }
 
   /** The first (or `n`th) result for `id` matching `accept`, waiting for it. */
@@ -65,8 +91,8 @@ export class FakeController {
 /** Hands the next offer to `waiter`, now or when one is queued, unless released first. */
   wait(waiter: Waiter): void {
     const next = this.queue.shift();
-    if (next) waiter(next);
-    else this.waiters.push(waiter);
+    if (next && !this.hand(waiter, next)) this.queue.unshift(next);
+    else if (!next) this.waiters.push(waiter);
   }
 
   release(waiter: Waiter): void {
@@ -75,13 +101,14 @@ export class FakeController {
   }
 
   ack(id: string, lease: string): boolean {
+    this.tried.add(lease);
     const ok = !this.expireLeases.has(id) && this.leases.get(id) === lease;
     this.acks.push({ id, ok });
     return ok;
   }
 
   async close(): Promise<void> {
-    for (const w of this.waiters.splice(0)) w(null);
+    this.waiters.splice(0);
     await this.app.close();
   }
 }
@@ -89,7 +116,7 @@ export class FakeController {
 export async function startFakeController(opts: FakeControllerOptions = {}): Promise<FakeController> {
   // The routes do not care which server carries them; one instance type keeps the class simple.
   const app = (opts.tls ? Fastify({ https: { ...opts.tls, requestCert: true, rejectUnauthorized: true } }) : Fastify()) as unknown as FastifyInstance;
-  const fake = new FakeController(app);
+  const fake = new FakeController(app, opts.leaseMs ?? 1000);
   const pollTimeoutMs = opts.pollTimeoutMs ?? 500;
   const validated = <T>(schema: { safeParse(v: unknown): { success: boolean; data?: T; error?: { message: string } } }, body: unknown, reply: { code(n: number): unknown }): T | null => {
     const r = schema.safeParse(body);
@@ -108,8 +135,10 @@ export async function startFakeController(opts: FakeControllerOptions = {}): Pro
     fake.polls.push({ path: req.url.split('?')[0]!, roles: q.role === undefined ? [] : ([] as string[]).concat(q.role) });
     const offered = await new Promise<Offered | null>((resolve) => {
       const give: Waiter = (o) => {
+        if (reply.raw.destroyed || req.raw.socket.destroyed) return false;
         clearTimeout(timer);
         resolve(o);
+        return true;
       };
       const giveUp = () => {
         clearTimeout(timer);
@@ -118,7 +147,7 @@ export async function startFakeController(opts: FakeControllerOptions = {}): Pro
       };
       const timer = setTimeout(giveUp, pollTimeoutMs);
       // A poll the agent abandoned (it stopped) must not swallow the next offer.
-      req.raw.once('close', () => req.raw.destroyed && giveUp());
+      reply.raw.once('close', () => !reply.raw.writableEnded && giveUp());
       fake.wait(give);
     });
     if (offered === null) return reply.code(204).send();
@@ -135,7 +164,10 @@ export async function startFakeController(opts: FakeControllerOptions = {}): Pro
   });
   app.post('/:gid/:nid/log', async (req, reply) => {
     const batch = validated(logBatch, req.body, reply);
-    if (batch) fake.logs.push(...batch);
+    if (batch) {
+      fake.logs.push(...batch);
+      fake.logBatches.push(batch.length);
+    }
     return { ok: batch !== null };
   });
   app.post('/:gid/:nid/stats', async (req, reply) => {
@@ -153,7 +185,7 @@ export async function startFakeController(opts: FakeControllerOptions = {}): Pro
     return text === undefined ? reply.code(404).send({ code: 'COX_NOT_FOUND', message: 'no such script' }) : reply.type('text/plain').send(text);
   });
 
-  await app.listen({ host: '127.0.0.1', port: 0 });
+  await app.listen({ host: '127.0.0.1', port: opts.port ?? 0 });
   const { port } = app.server.address() as { port: number };
   fake.url = `${opts.tls ? 'https' : 'http'}://127.0.0.1:${port}`;
   return fake;

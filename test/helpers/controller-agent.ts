@@ -27,6 +27,8 @@ export type Handler = (offer: Offer) => Partial<Result> | null | Promise<Partial
 export class FakeAgent {
   readonly offers: Offer[] = [];
   readonly acked: string[] = [];
+  /** Ids whose result the controller accepted. */
+  readonly answered: string[] = [];
   #transport: http.Agent;
   #running: Promise<void> | null = null;
   #stop = new AbortController();
@@ -72,7 +74,7 @@ export class FakeAgent {
         if (!offer) continue;
         if ((await this.ack(offer)).status !== 200) continue;
         const extra = await handle(offer);
-        if (extra) await this.result(offer, extra);
+        if (extra && (await this.result(offer, extra)).status === 200) this.answered.push(offer.id);
       }
     })();
     return this;

@@ -134,13 +134,20 @@ function cpuTimes() {
   return { total: f.reduce((a, b) => a + b, 0), idle: f[3] + (f[4] ?? 0) };
 }
 
-/** How busy the whole machine is (all cores, every process), in % of its capacity, over `ms`. */
-export async function machineBusyPct(ms = 1000) {
-  const a = cpuTimes();
-  await sleep(ms);
+/** A mark to pass to `busySince`: how busy the whole machine was from then until now. */
+export const busyMark = () => cpuTimes();
+
+/** % of the whole machine's capacity (all cores, every process) used since `mark`. */
+export function busySince(mark) {
   const b = cpuTimes();
-  const total = b.total - a.total;
-  return total > 0 ? (100 * (total - (b.idle - a.idle))) / total : 0;
+  const total = b.total - mark.total;
+  return total > 0 ? (100 * (total - (b.idle - mark.idle))) / total : 0;
+}
+
+export async function machineBusyPct(ms = 1000) {
+  const mark = busyMark();
+  await sleep(ms);
+  return busySince(mark);
 }
 
 /**

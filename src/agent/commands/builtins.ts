@@ -7,6 +7,7 @@ import { z } from 'zod';
 import type { Job } from '../../protocol/job.js';
 import { Errors } from '../../shared/errors.js';
 import { check } from '../../shared/validate.js';
+import { verdict, type Outcome } from '../jobs/outcome.js';
 import type { DbLogger } from '../logging/db-logger.js';
 import { parseLevelList } from '../output/level-list.js';
 import type { ProcSampler } from '../stats/proc-sampler.js';
@@ -31,6 +32,15 @@ export interface BuiltinContext {
 }
 
 type Builtin = (job: Job, ctx: BuiltinContext) => unknown;
+
+export async function runBuiltin(builtin: Builtin, job: Job, ctx: BuiltinContext): Promise<Outcome> {
+  const startedAt = Date.now();
+  try {
+    return verdict('SUCCESS', '', startedAt, JSON.stringify(await builtin(job, ctx)) ?? 'null', 20);
+  } catch (err) {
+    return verdict('ERROR', (err as Error).message, startedAt);
+  }
+}
 
 const killArgs = z.looseObject({ id: z.string({ error: 'expected the id of the job to kill' }).min(1) });
 const msgArgs = z.looseObject({

@@ -1,6 +1,6 @@
 /**
  * Jumpscript texts by content hash (REFERENCE 2.5): fetched from a controller once
- * (`GET /script?hash=`), checked against the hash, and kept under `<state_dir>/jumpscripts/`.
+ * (`GET /script?hash=`), checked against the hash, and kept under `<state_dir>/jumpscript-cache/`.
  * A file in the cache is trusted because only verified texts are ever written there.
  */
 import { createHash } from 'node:crypto';

@@ -11,14 +11,15 @@
  * their final result, so an agent restart reruns them; stopping the agent keeps them there.
  */
 import type { Logger } from 'pino';
-import type { Job, JobState, Result } from '../../protocol/job.js';
+import type { Job, Result } from '../../protocol/job.js';
 import { backoffDelay, type Backoff } from '../backoff.js';
-import { BUILTINS, type BuiltinContext, type RunningJob } from '../commands/builtins.js';
+import { BUILTINS, runBuiltin, type BuiltinContext, type RunningJob } from '../commands/builtins.js';
 import { processSpec, runsProcess, type SpecContext } from '../commands/process-spec.js';
 import { jobLogLevels, type JobLogLevels, type LogRouter } from '../logging/log-router.js';
 import type { StatsAggregator } from '../stats/statsd.js';
 import type { History } from './history.js';
-import { JobProcess, type ProcessOutcome } from './job-process.js';
+import { JobProcess } from './job-process.js';
+import { toResult, verdict, type Outcome } from './outcome.js';
 import { Scheduler } from './scheduler.js';
 
 export interface JobManagerOptions {
@@ -35,9 +36,6 @@ export interface JobManagerOptions {
   killGraceMs: number;
   restartBackoff: Backoff;
 }
-
-/** A run's outcome, or the verdict on a job that never ran. */
-type Outcome = Omit<ProcessOutcome, 'state'> & { state: JobState };
 
 interface Tracked {
   job: Job;
@@ -63,16 +61,18 @@ export class JobManager {
 
   /** Takes a job; `persist` false for jobs the agent reruns anyway (startup tasks, history). */
   submit(job: Job, origin: string | null, persist = true): void {
-    const now = Date.now();
-    if (this.jobs.has(job.id)) return this.reportNow(job, origin, 'DUPLICATE_ID', `job ${job.id} is already active on this agent`, now);
+    if (this.jobs.has(job.id)) return this.report(job, origin, verdict('DUPLICATE_ID', `job ${job.id} is already active on this agent`));
     const builtin = BUILTINS[job.cmd];
-    if (builtin) return void this.runBuiltin(job, origin, builtin);
-    if (!runsProcess(job.cmd, this.o.specs.cmds)) return this.reportNow(job, origin, 'UNKNOWN_CMD', `unknown command "${job.cmd}"`, now);
+    if (builtin) {
+      const ctx: BuiltinContext = { ...this.o.builtins, kill: (id) => this.kill(id), killAll: (except) => this.killAll(except), running: () => this.running() };
+      return void runBuiltin(builtin, job, ctx).then((outcome) => this.report(job, origin, outcome));
+    }
+    if (!runsProcess(job.cmd, this.o.specs.cmds)) return this.report(job, origin, verdict('UNKNOWN_CMD', `unknown command "${job.cmd}"`));
     let levels: JobLogLevels;
     try {
       levels = jobLogLevels(job.args);
     } catch (err) {
-      return this.reportNow(job, origin, 'ERROR', (err as Error).message, now);
+      return this.report(job, origin, verdict('ERROR', (err as Error).message));
     }
     const persistent = job.args.max_time === -1;
     if (persistent && persist) this.o.history.addLongRunning(job, origin);
@@ -83,7 +83,7 @@ export class JobManager {
 
   /** Answers ERROR for a job that cannot even be read (the reason names the bad field). */
   refuse(job: Job, origin: string | null, reason: string): void {
-    this.reportNow(job, origin, 'ERROR', reason, Date.now());
+    this.report(job, origin, verdict('ERROR', reason));
   }
 
   kill(id: string): boolean {
@@ -95,7 +95,7 @@ export class JobManager {
     else if (t.phase === 'queued' || t.phase === 'waiting') {
       this.scheduler.remove(id);
       if (t.timer) clearTimeout(t.timer);
-      this.finish(t, this.noRun('KILLED'));
+      this.finish(t, verdict('KILLED'));
     }
     return true;
   }
@@ -116,7 +116,7 @@ export class JobManager {
       if (t.phase === 'running') t.proc?.kill('KILLED');
       else if (t.phase !== 'starting') {
         this.scheduler.remove(t.job.id);
-        this.afterRun(t, this.noRun('KILLED'));
+        this.afterRun(t, verdict('KILLED'));
       }
     }
     while (this.runs.size > 0) await Promise.all(this.runs);
@@ -141,7 +141,7 @@ export class JobManager {
     let outcome: Outcome;
     try {
       const spec = await processSpec(t.job, t.origin, this.o.specs);
-      if (t.killed || this.stopping) outcome = this.noRun('KILLED');
+      if (t.killed || this.stopping) outcome = verdict('KILLED');
       else {
         const maxTime = t.job.args.max_time;
         t.proc = new JobProcess(spec, {
@@ -153,7 +153,7 @@ export class JobManager {
         outcome = await t.proc.done;
       }
     } catch (err) {
-      outcome = this.noRun('ERROR', (err as Error).message);
+      outcome = verdict('ERROR', (err as Error).message);
     }
     t.proc = null;
     this.scheduler.done(t.job.args.queue);
@@ -167,7 +167,7 @@ export class JobManager {
     if (this.stopping) {
       this.jobs.delete(t.job.id);
       // A long-running job stays in the history for the next start; anything else is over.
-      if (!t.persistent) this.o.report(this.build(t.job, { ...outcome, state: 'KILLED', critical: 'the agent stopped' }), t.origin);
+      if (!t.persistent) this.report(t.job, t.origin, { ...outcome, state: 'KILLED', critical: 'the agent stopped' });
       return;
     }
     const failed = outcome.state === 'ERROR' || outcome.state === 'TIMEOUT';
@@ -179,7 +179,7 @@ export class JobManager {
     }
     if (args.recurring_period > 0) {
       // Between runs the job is still active: its result so far is progress, not an end.
-      this.o.report(this.build(t.job, { ...outcome, state: 'RUNNING' }), t.origin);
+      this.report(t.job, t.origin, { ...outcome, state: 'RUNNING' });
       t.failures = 0;
       return this.waitThen(t, args.recurring_period * 1000);
     }
@@ -198,7 +198,7 @@ export class JobManager {
     this.jobs.delete(t.job.id);
     if (t.persistent) this.o.history.remove(t.job.id);
     this.o.stats.forget(`job.${t.job.id}.`);
-    this.o.report(this.build(t.job, outcome), t.origin);
+    this.report(t.job, t.origin, outcome);
   }
 
   private onMessage(t: Tracked, level: number, text: string): void {
@@ -209,42 +209,7 @@ export class JobManager {
     }
   }
 
-  private async runBuiltin(job: Job, origin: string | null, builtin: (typeof BUILTINS)[string]): Promise<void> {
-    const startedAt = Date.now();
-    const ctx: BuiltinContext = { ...this.o.builtins, kill: (id) => this.kill(id), killAll: (except) => this.killAll(except), running: () => this.running() };
-    try {
-      const data = JSON.stringify(await builtin(job, ctx)) ?? 'null';
-      this.o.report(this.build(job, { state: 'SUCCESS', data, level: 20, critical: '', streams: ['', ''], startedAt, endedAt: Date.now() }), origin);
-    } catch (err) {
-      this.reportNow(job, origin, 'ERROR', (err as Error).message, startedAt);
-    }
-  }
-
-  private reportNow(job: Job, origin: string | null, state: JobState, why: string, startedAt: number): void {
-    this.o.report(this.build(job, { state, data: '', level: 0, critical: why, streams: ['', ''], startedAt, endedAt: Date.now() }), origin);
-  }
-
-  /** The outcome of a run that never had a process (killed while queued, bad arguments). */
-  private noRun(state: 'KILLED' | 'ERROR', critical = ''): ProcessOutcome {
-    const now = Date.now();
-    return { state, data: '', level: 0, critical, streams: ['', ''], startedAt: now, endedAt: now };
-  }
-
-  private build(job: Job, o: Outcome): Result {
-    return {
-      id: job.id,
-      gid: this.o.node.gid,
-      nid: this.o.node.nid,
-      cmd: job.cmd,
-      args: job.args,
-      data: o.data,
-      level: o.level,
-      state: o.state,
-      starttime: o.startedAt,
-      time: o.endedAt - o.startedAt,
-      streams: o.streams,
-      critical: o.critical,
-      tags: job.tags,
-    };
+  private report(job: Job, origin: string | null, outcome: Outcome): void {
+    this.o.report(toResult(job, this.o.node, outcome), origin);
   }
 }

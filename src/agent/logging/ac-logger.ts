@@ -39,11 +39,7 @@ export class AcLogger implements LogSink {
   write(msg: LogMessage): void {
     for (const [controller, box] of this.outboxes) {
       box.messages.push(msg);
-      const excess = box.messages.length - OUTBOX_BATCHES * this.cfg.batchSize;
-      if (excess > 0) {
-        box.messages.splice(0, excess);
-        this.logger.warn({ logger: this.cfg.name, controller, dropped: excess }, 'log outbox full: oldest messages dropped');
-      }
+      this.trim(controller, box);
       if (box.messages.length >= this.cfg.batchSize && !box.sending) void this.drain(controller, box);
     }
   }
@@ -56,6 +52,13 @@ export class AcLogger implements LogSink {
   async close(): Promise<void> {
     clearInterval(this.timer);
     await this.flush();
+  }
+
+  private trim(controller: string, box: Outbox): void {
+    const excess = box.messages.length - OUTBOX_BATCHES * this.cfg.batchSize;
+    if (excess <= 0) return;
+    box.messages.splice(0, excess);
+    this.logger.warn({ logger: this.cfg.name, controller, dropped: excess }, 'log outbox full: oldest messages dropped');
   }
 
   private drain(controller: string, box: Outbox): Promise<void> {
@@ -72,6 +75,7 @@ export class AcLogger implements LogSink {
         await this.send(controller, batch);
       } catch (err) {
         box.messages.unshift(...batch);
+        this.trim(controller, box);
         this.logger.warn({ logger: this.cfg.name, controller, err: (err as Error).message }, 'cannot send logs; retrying at the next flush');
         return;
       }

@@ -55,10 +55,10 @@ export class DbLogger implements LogSink {
     if (this.buffer.length === 0) return;
     const batch = this.buffer;
     this.buffer = [];
+    this.rotateIfDue();
     this.db.transaction(() => {
       for (const m of batch) this.insert.run(m.id, m.mid, m.level, m.epoch, m.message);
     })();
-    this.rotateIfDue();
   }
 
   /** Newest `limit` messages matching the query, oldest first, across every file kept. */

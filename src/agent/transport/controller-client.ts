@@ -7,8 +7,8 @@
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
-import type { AgentEvent, LogMessage, Result, StatsBatch } from '../../protocol/job.js';
-import { Errors } from '../../shared/errors.js';
+import type { Ack, AgentEvent, LogMessage, Result, StatsBatch } from '../../protocol/job.js';
+import { Errors, isCoxError } from '../../shared/errors.js';
 import type { ControllerConfig } from '../config/types.js';
 
 const MAX_BODY = 16 * 1024 * 1024;
@@ -32,10 +32,14 @@ export class ControllerClient {
   private readonly headers: Record<string, string>;
   private readonly nodePath: string;
 
+  /**
+   * @param pollWaitMs how long the controller may hold a poll (sent as `timeout`); the socket
+   *   gives up 30 s after that, in case the controller's answer got lost.
+   */
   constructor(
     cfg: ControllerConfig,
     node: { gid: number; nid: number },
-    private readonly pollTimeoutMs = 90_000,
+    private readonly pollWaitMs = 60_000,
   ) {
     this.key = cfg.key;
     this.base = cfg.url;
@@ -54,15 +58,16 @@ export class ControllerClient {
 
   /** One long poll: the offered job as sent (validated by the caller), or null at the poll timeout. */
   async poll(roles: readonly string[], signal: AbortSignal): Promise<unknown> {
-    const query = roles.map((r) => `role=${encodeURIComponent(r)}`).join('&');
-    const reply = await this.request('GET', `${this.nodePath}/cmd${query ? `?${query}` : ''}`, { signal, timeoutMs: this.pollTimeoutMs });
+    const query = [...roles.map((r) => `role=${encodeURIComponent(r)}`), `timeout=${this.pollWaitMs / 1000}`].join('&');
+    const reply = await this.request('GET', `${this.nodePath}/cmd?${query}`, { signal, timeoutMs: this.pollWaitMs + 30_000 });
     if (reply.status === 204 || reply.body === '') return null;
     return parseJson(reply.body, `${this.key}: poll`);
   }
 
   /** Confirms a lease; false when the controller says it expired (409): the job must not run. */
   async ack(id: string, lease: string): Promise<boolean> {
-    const reply = await this.request('POST', `${this.nodePath}/ack`, { body: { id, lease } }, [409]);
+    const body: Ack = { id, lease };
+    const reply = await this.request('POST', `${this.nodePath}/ack`, { body }, [409]);
     return reply.status !== 409;
   }
 
@@ -118,7 +123,7 @@ export class ControllerClient {
             const status = res.statusCode ?? 0;
             const text = Buffer.concat(chunks).toString('utf8');
             if ((status >= 200 && status < 300) || accept.includes(status)) resolve({ status, body: text });
-            else reject(Errors.HTTP_ERROR(`${this.key}: ${method} ${url.pathname} answered ${status}: ${text.slice(0, 200)}`));
+            else reject(Object.assign(Errors.HTTP_ERROR(`${this.key}: ${method} ${url.pathname} answered ${status}: ${text.slice(0, 200)}`), { status }));
           });
         },
       );
@@ -127,6 +132,12 @@ export class ControllerClient {
       req.end(body);
     });
   }
+}
+
+/** The HTTP status a controller answered with, if that is what `err` is about. */
+export function answeredStatus(err: unknown): number | null {
+  const status = (err as { status?: unknown } | null)?.status;
+  return isCoxError(err, Errors.HTTP_ERROR) && typeof status === 'number' ? status : null;
 }
 
 function parseJson(text: string, what: string): unknown {

@@ -1,10 +1,13 @@
 /**
- * Results matter more than logs: each one is retried with backoff until its controller takes it
- * or the attempts run out (then it is logged as lost, and the controller's own TTL settles the
- * job). Sends in flight are tracked so that stopping the agent can wait for them, up to a deadline.
+ * Results and stats batches on their way to a controller: each is retried with backoff until the
+ * controller takes it or the attempts run out (then it is logged as lost; for a result, the
+ * controller's own TTL settles the job). A controller that answers 4xx has read it and refused
+ * it; sending it again would not change its mind. Sends in flight are tracked so that stopping
+ * the agent can wait for them, up to a deadline.
  */
 import type { Logger } from 'pino';
 import { backoffDelay, sleep, type Backoff } from '../backoff.js';
+import { answeredStatus } from './controller-client.js';
 
 export class Delivery {
   private readonly pending = new Set<Promise<void>>();
@@ -36,6 +39,11 @@ export class Delivery {
       try {
         return await attempt();
       } catch (err) {
+        const status = answeredStatus(err);
+        if (status !== null && status < 500) {
+          this.logger.warn({ ...what, err: (err as Error).message }, 'the controller refused it');
+          return;
+        }
         const stopping = this.abort.signal.aborted;
         if (n >= this.attempts || stopping) {
           this.logger.error({ ...what, err: (err as Error).message, attempts: n }, 'could not deliver to the controller; giving up');

@@ -29,7 +29,7 @@ export function leaseVerdicts(expired: readonly ExpiredLease[], maxOffers = MAX_
   };
 }
 
-export function unacknowledged(node: NodeKey, offers: number): string {
+function unacknowledged(node: NodeKey, offers: number): string {
   return `agent ${nodeName(node)} did not acknowledge the job after ${offers} offers`;
 }
 

@@ -54,10 +54,6 @@ export class Waiters<M> {
     for (const set of this.#byKey.values()) yield* set;
   }
 
-  keys(): string[] {
-    return [...this.#byKey.keys()];
-  }
-
   get size(): number {
     let n = 0;
     for (const set of this.#byKey.values()) n += set.size;

@@ -28,6 +28,8 @@ export interface BuildOptions {
   tls?: TlsOptions;
 }
 
+const JSON_ERRORS = new Set(['FST_ERR_CTP_INVALID_JSON_BODY', 'FST_ERR_CTP_EMPTY_JSON_BODY']);
+
 /** Log batches can be large; anything bigger is refused with 413 before it is parsed. */
 const BODY_LIMIT = 16 * 1024 * 1024;
 
@@ -43,18 +45,11 @@ export async function buildControllerApp(opts: BuildOptions): Promise<FastifyIns
   app.addHook('onRequest', authHook(opts.token));
   app.addHook('preClose', async () => opts.controller.close());
 
-  app.removeContentTypeParser('application/json');
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
-    if (body === '') return done(null, undefined);
-    try {
-      done(null, JSON.parse(body as string));
-    } catch (err) {
-      done(Errors.BAD_REQUEST(`body: not valid JSON (${(err as Error).message})`), undefined);
-    }
-  });
   app.setErrorHandler((err, req, reply) => {
     const { status, code, message } = errorFacts(err);
     if (status >= 500) req.log.error({ err }, 'request failed');
+    // Fastify's own JSON parser (it refuses __proto__ keys) reports with codes of its own.
+    if (JSON_ERRORS.has(code)) return reply.code(400).send({ code: Errors.BAD_REQUEST.code, message: `body: not valid JSON (${message})` });
     return reply.code(status).send({ code, message });
   });
   app.setNotFoundHandler((req, reply) => {

@@ -8,8 +8,7 @@ import { timingSafeEqual } from 'node:crypto';
 import type { TLSSocket } from 'node:tls';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Errors } from '../../shared/errors.js';
-
-const AGENT_PATH = /^\/(\d+)\/(\d+)\//;
+import { nodeParams } from './schemas.js';
 
 export function authHook(token: string | undefined) {
   const expected = token === undefined ? undefined : Buffer.from(token);
@@ -22,12 +21,16 @@ export function authHook(token: string | undefined) {
   };
 
   return async (req: FastifyRequest, reply: FastifyReply) => {
-    const path = req.url.split('?', 1)[0]!;
-    const agent = AGENT_PATH.exec(path);
-    const cn = agent || path === '/script' ? verifiedCommonName(req) : undefined;
+    // The matched route and its decoded params, never the raw URL: `/%31/10/cmd` is node 1_10 too.
+    const route = req.routeOptions.url ?? '';
+    const nodeRoute = route.startsWith('/:gid/:nid/');
+    const cn = nodeRoute || route === '/script' ? verifiedCommonName(req) : undefined;
     if (cn !== undefined) {
-      if (!agent || cn === `${Number(agent[1])}_${Number(agent[2])}`) return;
-      return deny(reply, Errors.FORBIDDEN(`certificate of "${cn}" may not act as node ${Number(agent[1])}_${Number(agent[2])}`));
+      if (!nodeRoute) return;
+      const node = nodeParams.safeParse(req.params);
+      if (node.success && cn === `${node.data.gid}_${node.data.nid}`) return;
+      const { gid, nid } = req.params as { gid: string; nid: string };
+      return deny(reply, Errors.FORBIDDEN(`certificate of "${cn}" may not act as node ${gid}_${nid}`));
     }
     if (!tokenOk(req)) return deny(reply, Errors.UNAUTHORIZED());
   };

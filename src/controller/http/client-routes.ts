@@ -9,6 +9,7 @@
  *   GET  /api/sessions             {"<gid>_<nid>": [last_seen_epoch_s, role, ...]} (JumpScale's listSessions)
  *   GET  /api/stats?gid=&nid=      a node's latest stats batch and recent history
  *   POST /api/executeJumpScript    {organization, name, gid?, nid?, role?, args?, timeout?, wait?, queue?}
+ *   GET  /api/health               {ok: true}
  */
 import type { FastifyInstance } from 'fastify';
 import { check } from '../../shared/validate.js';

@@ -87,7 +87,7 @@ export interface JobStore {
   list(filter: { state?: JobState; limit: number }): Promise<JobSummary[]>;
 
   /** Leases the node's next queued delivery to a poll until `expiresAt`, or null if none. */
-  offerNext(node: NodeKey, lease: string, now: number, expiresAt: number): Promise<Offer | null>;
+  offerNext(node: NodeKey, lease: string, expiresAt: number): Promise<Offer | null>;
   /** OFFERED → RUNNING if `lease` is the delivery's current, unexpired lease. */
   ack(node: NodeKey, id: string, lease: string, now: number): Promise<boolean>;
   /**

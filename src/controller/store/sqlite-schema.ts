@@ -33,9 +33,31 @@ CREATE TABLE IF NOT EXISTS deliveries (
   PRIMARY KEY (seq, gid, nid)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS deliveries_queue ON deliveries(gid, nid, urgent DESC, seq) WHERE state = 'QUEUED';
-CREATE INDEX IF NOT EXISTS deliveries_waiting ON deliveries(gid, nid) WHERE state IN ('QUEUED', 'OFFERED');
 CREATE INDEX IF NOT EXISTS deliveries_running ON deliveries(gid, nid) WHERE state = 'RUNNING';
 CREATE INDEX IF NOT EXISTS deliveries_leases ON deliveries(lease_expires) WHERE state = 'OFFERED';
+
+-- Queued and offered deliveries per node, kept by triggers so routing to the shortest queue
+-- reads one row per node instead of counting a backlog on every submit.
+CREATE TABLE IF NOT EXISTS queue_lengths (
+  gid INTEGER NOT NULL,
+  nid INTEGER NOT NULL,
+  n   INTEGER NOT NULL,
+  PRIMARY KEY (gid, nid)
+) WITHOUT ROWID;
+CREATE TRIGGER IF NOT EXISTS queue_in AFTER INSERT ON deliveries WHEN new.state IN ('QUEUED', 'OFFERED') BEGIN
+  INSERT INTO queue_lengths (gid, nid, n) VALUES (new.gid, new.nid, 1) ON CONFLICT (gid, nid) DO UPDATE SET n = n + 1;
+END;
+CREATE TRIGGER IF NOT EXISTS queue_out AFTER UPDATE OF state ON deliveries
+  WHEN old.state IN ('QUEUED', 'OFFERED') AND new.state NOT IN ('QUEUED', 'OFFERED') BEGIN
+  UPDATE queue_lengths SET n = n - 1 WHERE gid = old.gid AND nid = old.nid;
+END;
+CREATE TRIGGER IF NOT EXISTS queue_back AFTER UPDATE OF state ON deliveries
+  WHEN old.state NOT IN ('QUEUED', 'OFFERED') AND new.state IN ('QUEUED', 'OFFERED') BEGIN
+  INSERT INTO queue_lengths (gid, nid, n) VALUES (new.gid, new.nid, 1) ON CONFLICT (gid, nid) DO UPDATE SET n = n + 1;
+END;
+CREATE TRIGGER IF NOT EXISTS queue_gone AFTER DELETE ON deliveries WHEN old.state IN ('QUEUED', 'OFFERED') BEGIN
+  UPDATE queue_lengths SET n = n - 1 WHERE gid = old.gid AND nid = old.nid;
+END;
 
 CREATE TABLE IF NOT EXISTS sessions (
   gid       INTEGER NOT NULL,

@@ -13,6 +13,8 @@ export interface ComposeService {
   name: string;
   /** The `image:` reference, e.g. `coxswain-test:latest`; null for a build-only service. */
   image: string | null;
+  /** Whether `compose up` of it also brings up other services (`depends_on`). */
+  hasDependencies: boolean;
   line: number;
 }
 
@@ -49,7 +51,9 @@ export function parseComposeFile(text: string, given: string, cwd = process.cwd(
   for (const [name, def] of Object.entries(raw)) {
     if (!isMap(def)) throw Errors.CONFIG_INVALID(src.at(['services', name], 'expected a mapping'));
     if (def.image !== undefined && typeof def.image !== 'string') throw Errors.CONFIG_INVALID(src.at(['services', name, 'image'], 'expected a string'));
-    services.set(name, { name, image: def.image ?? null, line: src.lineOf(['services', name]) });
+    const deps = def.depends_on;
+    const hasDependencies = Array.isArray(deps) ? deps.length > 0 : isMap(deps) && Object.keys(deps).length > 0;
+    services.set(name, { name, image: def.image ?? null, hasDependencies, line: src.lineOf(['services', name]) });
   }
   if (top.name !== undefined && typeof top.name !== 'string') throw Errors.CONFIG_INVALID(src.at(['name'], 'expected a string'));
   const project = normalizeProjectName(top.name ?? basename(dirname(file)));

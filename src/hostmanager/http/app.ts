@@ -29,7 +29,9 @@ export interface BuildOptions {
 export async function buildHostManagerApp(opts: BuildOptions): Promise<FastifyInstance> {
   // Request lines are logged at info; one per `cox status` poll would drown the state changes.
   const httpLogger = opts.logger.child({ component: 'http' }, { level: 'warn' });
-  const app = Fastify({ loggerInstance: httpLogger as FastifyBaseLogger });
+  // Close every connection on close, not only idle ones: Node does not count a connection that
+  // has not sent a request yet as idle, and fetch opens one as soon as a request is aborted.
+  const app = Fastify({ loggerInstance: httpLogger as FastifyBaseLogger, forceCloseConnections: true });
   if (opts.token) app.addHook('onRequest', requireToken(opts.token));
 
   app.setErrorHandler((err, req, reply) => {

@@ -29,6 +29,9 @@ const logsQuery = z.object({
   follow: z.stringbool().default(false),
 });
 
+/** How long a follower gets to read the end of its stream when the server closes. */
+const END_GRACE_MS = 1_000;
+
 export interface LogsRoutesOptions {
   hm: HostManager;
   /** Shared with the daemon's rotation, so followers see our rotations; a private one otherwise. */
@@ -38,10 +41,10 @@ export interface LogsRoutesOptions {
 export async function logsRoutes(app: FastifyInstance, opts: LogsRoutesOptions): Promise<void> {
   const { hm } = opts;
   const logs = opts.logs ?? new LogFiles();
-  const following = new Set<() => void>();
+  const following = new Set<() => Promise<void>>();
   // An open stream would hold app.close() until the client left; end them all first.
   app.addHook('preClose', async () => {
-    for (const end of following) end();
+    await Promise.all([...following].map((end) => end()));
   });
 
   app.get('/api/children/:id/logs', async (req, reply) => {
@@ -53,13 +56,24 @@ export async function logsRoutes(app: FastifyInstance, opts: LogsRoutesOptions):
 
     const out = new PassThrough();
     const follower = new LogFollower({ logs, file: () => childLogFile(hm, id), out });
-    const end = () => {
-      follower.stop();
-      following.delete(end);
-      out.end();
-    };
+    const res = reply.raw;
+    let ended: Promise<void> | null = null;
+    const end = (): Promise<void> =>
+      (ended ??= new Promise((resolve) => {
+        follower.stop();
+        following.delete(end);
+        out.end();
+        if (res.destroyed) return resolve();
+        // A client that stopped reading never lets the response finish: cut it off rather than
+        // hold the shutdown.
+        const timer = setTimeout(() => res.destroy(), END_GRACE_MS);
+        res.once('close', () => {
+          clearTimeout(timer);
+          resolve();
+        });
+      }));
     following.add(end);
-    reply.raw.once('close', end);
+    res.once('close', () => void end());
     await follower.start(lines);
     return reply
       .header('cache-control', 'no-store')

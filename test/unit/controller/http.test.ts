@@ -43,6 +43,7 @@ describe('controller HTTP', () => {
       ['POST', '/api/jobs', { cmd: 'x', roles: ['a'], args: { max_time: 'long' } }, /^body\.args\.max_time: /],
       ['POST', '/api/jobs', { cmd: 'x', roles: ['a'], wait: -1 }, /^body\.wait: /],
       ['POST', '/api/jobs', '{"cmd": ', /^body: not valid JSON/],
+      ['POST', '/api/jobs', '{"cmd": "x", "roles": ["a"], "__proto__": {"polluted": 1}}', /^body: not valid JSON/],
       ['GET', '/api/jobs?state=NOPE', undefined, /^query\.state: /],
       ['GET', '/api/jobs?limit=0', undefined, /^query\.limit: /],
       ['GET', '/api/jobs/x?wait=soon', undefined, /^query\.wait: /],
@@ -90,6 +91,18 @@ describe('controller HTTP', () => {
     expect((await call(a, 'GET', `/script?hash=${'0'.repeat(64)}`)).statusCode).toBe(404);
     const missing = await call(a, 'POST', '/api/executeJumpScript', { organization: 'ops', name: 'nope', nid: 10 });
     expect([missing.statusCode, missing.json().code]).toEqual([404, 'COX_NOT_FOUND']);
+  });
+
+  it('keeps what agents report: logs per job, stats per node, events', async () => {
+    const a = await build();
+    await call(a, 'GET', '/1/10/cmd?timeout=0');
+    const { job } = (await call(a, 'POST', '/api/jobs', { cmd: 'x', nid: 10, id: 'j' })).json();
+    const messages = [1, 2].map((mid) => ({ id: job.id, mid, level: 1, message: `line ${mid}`, epoch: 1 }));
+    expect((await call(a, 'POST', '/1/10/log', messages)).json()).toEqual({ accepted: 2 });
+    expect((await call(a, 'POST', '/1/10/stats', { timestamp: 5, series: [['cpu', 0.5]] })).statusCode).toBe(200);
+    expect((await call(a, 'POST', '/1/10/event', { name: 'startup', pid: 1 })).statusCode).toBe(200);
+    expect((await call(a, 'GET', '/api/jobs/j/logs')).json().map((l: { message: string; nid: number }) => [l.message, l.nid])).toEqual([['line 1', 10], ['line 2', 10]]);
+    expect((await call(a, 'GET', '/api/stats?gid=1&nid=10')).json()).toEqual({ latest: { timestamp: 5, series: [['cpu', 0.5]] }, history: [{ timestamp: 5, series: [['cpu', 0.5]] }] });
   });
 
   it('with a token, refuses clients and agents that do not present it', async () => {

@@ -40,7 +40,7 @@ export function storeConformance(name: string, factory: () => Promise<StoreFixtu
       await f.cleanup();
     });
 
-    const offer = (node: NodeKey, lease: string, now = T0, ttl = 1000) => store.offerNext(node, lease, now, now + ttl);
+    const offer = (node: NodeKey, lease: string, now = T0, ttl = 1000) => store.offerNext(node, lease, now + ttl);
 
     it('stores a job, refuses its id again, and fails at once a job with no target', async () => {
       const view = await store.create({ job: mkJob('j1'), targets: [A] }, T0);
@@ -133,6 +133,24 @@ export function storeConformance(name: string, factory: () => Promise<StoreFixtu
       const view = (await store.get('f'))!;
       expect(view.state).toBe('ERROR');
       expect(view.results.map((r) => [r.nid, r.state])).toEqual([[10, 'SUCCESS'], [11, 'ERROR']]);
+    });
+
+    it('counts queued and offered deliveries per node through every transition', async () => {
+      const lengths = async () => Object.fromEntries(await store.queueLengths());
+      for (const id of ['a', 'b', 'c']) await store.create({ job: mkJob(id), targets: [A] }, T0);
+      await store.create({ job: mkJob('f', { fanout: true }), targets: [A, B] }, T0);
+      expect(await lengths()).toEqual({ '1_10': 4, '1_11': 1 });
+      await offer(A, 'la');
+      await offer(A, 'lb');
+      expect(await lengths()).toEqual({ '1_10': 4, '1_11': 1 });
+      await store.ack(A, 'a', 'la', T0);
+      await store.expireLeases(T0 + 5000, 2, 100);
+      expect(await lengths()).toEqual({ '1_10': 3, '1_11': 1 });
+      await store.kill('c', T0);
+      await store.complete(A, mkResult('b', A), T0);
+      expect(await lengths()).toEqual({ '1_10': 1, '1_11': 1 });
+      await store.kill('f', T0);
+      expect(await lengths()).toEqual({});
     });
 
     it('kills queued deliveries at once and names the nodes that hold the job', async () => {

@@ -1,0 +1,56 @@
+/** The prepared statements of SqliteJobStore, and the rows they return. */
+import type Database from 'better-sqlite3';
+import type { JobState } from '../../protocol/job.js';
+import type { DeliveryState } from '../dispatch/job-state.js';
+import type { NodeKey } from './job-store.js';
+
+export interface JobRow {
+  seq: number;
+  id: string;
+  spec: string;
+  state: JobState;
+  failure: string | null;
+  created: number;
+  finished: number | null;
+}
+
+export interface DeliveryRow extends NodeKey {
+  seq: number;
+  state: DeliveryState;
+  offers: number;
+}
+
+export function jobStatements(db: Database.Database) {
+  const p = <P extends unknown[] = unknown[], R = unknown>(sql: string) => db.prepare<P, R>(sql);
+return {
+    insertJob: p('INSERT INTO jobs (id, spec, state, failure, created, finished) VALUES (?, ?, ?, ?, ?, ?)'),
+    insertDelivery: p("INSERT INTO deliveries (seq, gid, nid, urgent, state) VALUES (?, ?, ?, ?, 'QUEUED')"),
+    jobById: p<[string], JobRow>('SELECT * FROM jobs WHERE id = ?'),
+    jobBySeq: p<[number], JobRow>('SELECT * FROM jobs WHERE seq = ?'),
+    list: p<[number], JobRow>('SELECT * FROM jobs ORDER BY seq DESC LIMIT ?'),
+    listByState: p<[string, number], JobRow>('SELECT * FROM jobs WHERE state = ? ORDER BY seq DESC LIMIT ?'),
+    results: p<[number], { result: string }>('SELECT result FROM deliveries WHERE seq = ? AND result IS NOT NULL ORDER BY gid, nid'),
+    delivery: p<[number, number, number], DeliveryRow>('SELECT seq, gid, nid, state, offers FROM deliveries WHERE seq = ? AND gid = ? AND nid = ?'),
+    deliveriesOf: p<[number], DeliveryRow>('SELECT seq, gid, nid, state, offers FROM deliveries WHERE seq = ?'),
+    counts: p<[number], { state: DeliveryState; n: number }>('SELECT state, count(*) AS n FROM deliveries WHERE seq = ? GROUP BY state'),
+    setJobState: p('UPDATE jobs SET state = ?, finished = ? WHERE seq = ?'),
+    nextQueued: p<[number, number], { seq: number }>("SELECT seq FROM deliveries WHERE gid = ? AND nid = ? AND state = 'QUEUED' ORDER BY urgent DESC, seq LIMIT 1"),
+    offer: p("UPDATE deliveries SET state = 'OFFERED', lease = ?, lease_expires = ?, offers = offers + 1 WHERE seq = ? AND gid = ? AND nid = ? AND state = 'QUEUED'"),
+    ack: p("UPDATE deliveries SET state = 'RUNNING', lease = NULL, lease_expires = NULL WHERE seq = ? AND gid = ? AND nid = ? AND state = 'OFFERED' AND lease = ? AND lease_expires >= ?"),
+    expired: p<[number, number], DeliveryRow & { id: string }>(
+      "SELECT d.seq, d.gid, d.nid, d.state, d.offers, j.id FROM deliveries d JOIN jobs j ON j.seq = d.seq WHERE d.state = 'OFFERED' AND d.lease_expires < ? ORDER BY d.seq LIMIT ?",
+    ),
+    requeue: p("UPDATE deliveries SET state = 'QUEUED', lease = NULL, lease_expires = NULL WHERE seq = ? AND gid = ? AND nid = ? AND state = 'OFFERED'"),
+    end: p('UPDATE deliveries SET state = ?, lease = NULL, lease_expires = NULL, result = ? WHERE seq = ? AND gid = ? AND nid = ?'),
+    touch: p('INSERT INTO sessions (gid, nid, roles, last_seen) VALUES (?, ?, ?, ?) ON CONFLICT (gid, nid) DO UPDATE SET roles = excluded.roles, last_seen = excluded.last_seen'),
+    keepAlive: p('UPDATE sessions SET last_seen = max(last_seen, ?) WHERE gid = ? AND nid = ?'),
+    sessions: p<[number], NodeKey & { roles: string; last_seen: number }>('SELECT * FROM sessions WHERE last_seen >= ? ORDER BY gid, nid'),
+    stale: p<[number, number], NodeKey>('SELECT gid, nid FROM sessions WHERE last_seen < ? LIMIT ?'),
+    dropSession: p('DELETE FROM sessions WHERE gid = ? AND nid = ?'),
+    runningOn: p<[number, number], DeliveryRow>("SELECT seq, gid, nid, state, offers FROM deliveries WHERE gid = ? AND nid = ? AND state = 'RUNNING'"),
+    queueLengths: p<[], NodeKey & { n: number }>('SELECT gid, nid, n FROM queue_lengths WHERE n > 0'),
+    finishedBefore: p<[number, number], { seq: number }>('SELECT seq FROM jobs WHERE finished IS NOT NULL AND finished < ? LIMIT ?'),
+    dropDeliveries: p('DELETE FROM deliveries WHERE seq = ?'),
+    dropJob: p('DELETE FROM jobs WHERE seq = ?'),
+  };
+}

@@ -1,0 +1,47 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { Daemon } from '../helpers/daemon.js';
+import { containersOf, engineOrSkip, lockEngine, project, restartDockerd, type Project } from '../helpers/docker.js';
+import { isUp, rows, startDockerDaemon, waitRows } from '../helpers/docker-daemon.js';
+import { waitUntil } from '../helpers/wait.js';
+
+const haveEngine = await engineOrSkip();
+let unlock: () => void = () => {};
+let d: Daemon | undefined;
+let p: Project | undefined;
+
+beforeAll(async () => {
+  unlock = await lockEngine();
+}, 250_000);
+afterAll(() => unlock());
+afterEach(async () => {
+  await d?.stop();
+  d = undefined;
+  await p?.cleanup();
+  p = undefined;
+});
+
+describe.runIf(haveEngine)('dockerd restarted under a running host manager', () => {
+  it('shows ? with the reason while the engine is gone, then recovers without bouncing containers', async () => {
+    p = project();
+    const file = p.write(['ocs-a', 'ocs-b', 'ocs-p']);
+    d = await startDockerDaemon(['a', 'b'], [file]);
+    await waitRows(d, (r) => isUp(r, 'a', 'b'), 'a and b up');
+    const before = [...(await containersOf(p.name, 'ocs-a')), ...(await containersOf(p.name, 'ocs-b'))];
+    expect(before.every((c) => c.running)).toBe(true);
+
+    await restartDockerd(async () => {
+      const gone = await waitUntil(async () => {
+        const r = await rows(d!);
+        return ['a', 'b', 'p'].every((id) => r[id]?.next_action === '?') ? r : null;
+      }, 5_000, 'children shown ? while dockerd is down');
+      expect(gone.a.reason).toMatch(/^Docker Engine unreachable \(.+\); retrying$/);
+      expect(gone.p.reason).toBe(gone.a.reason);
+    });
+
+    const back = await waitRows(d, (r) => isUp(r, 'a', 'b') && r.p.next_action === 'down', 'recovered', 15_000);
+    const after = [...(await containersOf(p.name, 'ocs-a')), ...(await containersOf(p.name, 'ocs-b'))];
+    expect(after).toEqual(before);
+    expect(back.r.a.crashes + back.r.b.crashes).toBe(0);
+    console.info(`recovered ${back.ms} ms after dockerd answered again`);
+  }, 90_000);
+});
