@@ -50,12 +50,4 @@ export class Scheduler<K> {
     this.active--;
     this.busyQueues.delete(queue);
   }
-
-  get running(): number {
-    return this.active;
-  }
-
-  get pending(): number {
-    return this.waiting.length;
-  }
 }

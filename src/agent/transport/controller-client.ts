@@ -18,7 +18,7 @@ interface Reply {
   body: string;
 }
 
-export interface RequestOptions {
+interface RequestOptions {
   body?: unknown;
   signal?: AbortSignal;
   /** Socket idle time before the request fails; a long poll needs more than the poll timeout. */
