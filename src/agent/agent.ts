@@ -75,6 +75,7 @@ export function startAgent(config: AgentConfig, opts: AgentOptions): RunningAgen
   const delivery = new Delivery(logger, { baseMs: 500, maxMs: 10_000, jitter: 0.3 });
   let stopping: Promise<void> | null = null;
 
+  const startupIds = new Set(config.startup.map((t) => t.id));
   const manager = new JobManager({
     node,
     maxJobs: config.maxJobs,
@@ -85,6 +86,12 @@ export function startAgent(config: AgentConfig, opts: AgentOptions): RunningAgen
     specs: { cmds: config.cmds, scripts: new JumpscriptCache(path.join(config.stateDir, 'jumpscript-cache'), fetchScript) },
     builtins: { messages, sampler, restart: () => void stop().then(opts.onRestart) },
     report: (result, origin) => {
+      // Startup tasks are the agent's own: no controller dispatched them, so none would accept
+      // their results. They stay queryable here by job id (get_msgs, the DB logger).
+      if (origin === null && startupIds.has(result.id)) {
+        logger.info({ job: result.id, state: result.state }, 'startup task finished');
+        return;
+      }
       for (const key of origin && clients.has(origin) ? [origin] : config.channel) {
         delivery.send({ job: result.id, state: result.state, controller: key }, () => client(key).result(result));
       }
