@@ -109,3 +109,45 @@ export async function startController({ dir, tag, args = [] }) {
   }
   return handle;
 }
+
+/**
+ * Runs a bench module in a child Node process with an IPC channel, its open-file limit raised to
+ * the hard limit (through `sh -c 'ulimit ...; exec node ...'`, the channel survives the exec).
+ * Returns {child, pid, send, next(type, timeoutMs), kill()}.
+ */
+export function forkBenchChild(modulePath, { tag, cwd }) {
+  const [cmd, args] = withRaisedFdLimit([process.execPath, modulePath]);
+  const child = spawn(cmd, args, { cwd, env: tagEnv(tag), stdio: ['ignore', 'inherit', 'inherit', 'ipc'], serialization: 'advanced' });
+  const exited = new Promise((done) => child.once('exit', (code, signal) => done({ code, signal })));
+  const waiting = [];
+  child.on('message', (msg) => {
+    const i = waiting.findIndex((w) => w.type === msg.type);
+    if (i >= 0) waiting.splice(i, 1)[0].resolve(msg);
+  });
+  void exited.then(({ code, signal }) => {
+    for (const w of waiting.splice(0)) w.reject(new Error(`bench child ${modulePath} exited (${code ?? signal}) before answering ${w.type}`));
+  });
+  return {
+    child,
+    pid: child.pid,
+    exited,
+    send: (msg) => child.send(msg),
+    /** The next message of `type`, within `timeoutMs`. */
+    next(type, timeoutMs) {
+      const p = new Promise((resolveMsg, reject) => waiting.push({ type, resolve: resolveMsg, reject }));
+      return withTimeout(p, timeoutMs, `waiting for "${type}" from ${modulePath}`);
+    },
+    /** Asks it to stop (`{type:'stop'}` → 'stopped'), then SIGKILL whatever is left. */
+    async stop(timeoutMs = 10_000) {
+      if (child.exitCode === null && child.signalCode === null) {
+        try {
+          child.send({ type: 'stop' });
+          await withTimeout(exited, timeoutMs, `${modulePath} to stop`);
+        } catch {
+          child.kill('SIGKILL');
+          await withTimeout(exited, 5000, `${modulePath} SIGKILL`).catch(() => {});
+        }
+      }
+    },
+  };
+}
