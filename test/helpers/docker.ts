@@ -111,7 +111,8 @@ const LOCK = join(tmpdir(), 'coxswain-docker-tests.lock');
 
 /**
  * Runs the docker suites one at a time across vitest workers: one restarts dockerd, and all of
- * them share two cores with the engine. A lock left by a dead worker is taken over.
+ * them share two cores with the engine. A lock left by a dead worker is taken over, and the
+ * containers it left are removed.
  */
 export async function lockEngine(timeoutMs = 240_000): Promise<() => void> {
   const deadline = Date.now() + timeoutMs;
@@ -119,6 +120,8 @@ export async function lockEngine(timeoutMs = 240_000): Promise<() => void> {
     try {
       mkdirSync(LOCK);
       writeFileSync(join(LOCK, 'pid'), String(process.pid));
+      // No other docker suite runs now: any test container left is a crashed run's.
+      await removeContainers(TEST_LABEL);
       return () => rmSync(LOCK, { recursive: true, force: true });
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;

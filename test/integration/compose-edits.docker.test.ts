@@ -67,7 +67,7 @@ describe.runIf(haveEngine)('compose files edited under a running host manager', 
     const kept = await waitRows(d, (r) => isUp(r, 'b', 'c') && r.a.next_action === '?', 'state kept');
     expect(kept.r.b.crashes + kept.r.c.crashes).toBe(0);
     expect(await containersOf(p.name, 'ocs-b')).toEqual([b]);
-  });
+  }, 60_000);
 
   it('supervises the services of two compose files of one project, each container by its own file', async () => {
     p = project();
@@ -87,5 +87,5 @@ describe.runIf(haveEngine)('compose files edited under a running host manager', 
     expect(b!.configFiles).toContain('two.yaml');
     // ocs-x comes from other.yaml: neither an orphan of one.yaml nor of two.yaml.
     expect((await managerData(d)).orphans).toEqual({});
-  });
+  }, 60_000);
 });

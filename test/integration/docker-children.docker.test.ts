@@ -44,7 +44,7 @@ describe.runIf(haveEngine)('docker-compose children on the real engine', () => {
     await api(d, 'POST', '/api/ops/update/start', { requests: [['a', 'down']] });
     await waitRows(d, (r) => r.a.next_action === 'down', 'a down', 15_000);
     expect(await containersOf(p.name, 'ocs-a')).toEqual([]);
-  });
+  }, 60_000);
 
   it('adopts a running container at start, leaves it running on die(disown_dockers), and flags a retagged image', async () => {
     p = project();
@@ -76,5 +76,5 @@ describe.runIf(haveEngine)('docker-compose children on the real engine', () => {
     await waitRows(d, (x) => isUp(x, 'a'), 'a adopted again');
     expect(await containersOf(p.name, 'ocs-a')).toEqual([pre]);
     expect((await rows(d)).a.crashes).toBe(0);
-  });
+  }, 60_000);
 });

@@ -46,7 +46,7 @@ describe.runIf(haveEngine)('passive [docker] entries', () => {
     expect(adopted.r.p.target_state).toBe('up');
     expect(await containersOf(p.name, 'ocs-p')).toEqual([running]);
     expect(Object.values(adopted.r).filter((row: any) => row.instance_id === 'p')).toHaveLength(1);
-  });
+  }, 60_000);
 
   it('fails docker_pull with the reason when the registry cannot be reached', async () => {
     p = project();

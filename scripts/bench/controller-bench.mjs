@@ -1,0 +1,474 @@
+#!/usr/bin/env node
+// coxswain's controller against BullMQ on a local Redis, side by side in one run, doing the same
+// no-op job:
+//
+//   1. round trip, one job in flight: the client submits and waits for the result.
+//      coxswain: POST /api/jobs {wait} to `cox controller`; one simulated agent long-polls, acks
+//      and posts SUCCESS at once. BullMQ: queue.add + job.waitUntilFinished(queueEvents); a
+//      Worker (concurrency 1) with a no-op processor.
+//   2. throughput, thousands in flight: N jobs submitted by C concurrent submitters;
+//      coxswain: role-addressed jobs to A simulated agents; BullMQ: one Worker, concurrency A.
+//      jobs/s from the first submit to the last result stored (agent result accepted /
+//      worker 'completed').
+//   3. a fleet: 10,000 simulated agents long-polling one controller over keep-alive connections
+//      (in a few child processes); jobs to random node ids at a steady rate; dispatch latency
+//      = submit → that agent's poll answered; controller RSS. BullMQ has no counterpart.
+//
+// Agents and the worker run in child processes (lib/controller-agents.mjs, lib/bullmq-worker.mjs),
+// the clients in this one; the controller and redis-server are separate daemons. Everything is
+// on 127.0.0.1, every loop is bounded in count and time, and every process started here is
+// stopped in a finally block (and tagged, so an interrupted run kills what is left).
+//
+//   node scripts/bench/controller-bench.mjs
+//   BENCH_CONTROLLER_QUICK=1 …        smaller counts, for a smoke run
+//   BENCH_CONTROLLER_CPU_PROF=<dir> … the controller writes V8 CPU profiles into <dir>
+//   BENCH_CONTROLLER_ONLY=rt,tp,fleet … run only some parts
+// Writes scripts/bench/results/controller.json and prints a markdown table.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { bullmqVersion, ensureBullmq, ensureRedis, loadBullmq, startRedis } from './lib/bullmq.mjs';
+import { forkBenchChild, hardFdLimit, keepAliveClient, startController, vmStatusMb } from './lib/controller.mjs';
+import { COX_ROOT } from './lib/coxswain.mjs';
+import { cpuSeconds, installCleanupOnExit, killTagged, newTag, waitForQuiet } from './lib/procfs.mjs';
+import { isMain, makeTempDir, median, percentile, removeDir, round, sleep, waitUntil, withTimeout } from './lib/util.mjs';
+
+const RESULTS = fileURLToPath(new URL('./results/', import.meta.url));
+const AGENTS = fileURLToPath(new URL('./lib/controller-agents.mjs', import.meta.url));
+const WORKER = fileURLToPath(new URL('./lib/bullmq-worker.mjs', import.meta.url));
+const GID = 1;
+
+const quick = Boolean(process.env.BENCH_CONTROLLER_QUICK);
+export const SETTINGS = {
+  rt: { warmup: quick ? 50 : 300, jobs: quick ? 300 : 2000 },
+  tp: { warmup: quick ? 200 : 2000, jobs: quick ? 2000 : 20_000, agents: 8, submitConcurrency: 64 },
+  fleet: {
+    agents: quick ? 1000 : 10_000,
+    processes: 2,
+    pollTimeoutS: quick ? 10 : 30,
+    rampPerSec: quick ? 1000 : 1000,
+    /** Jobs to random node ids at this steady rate, for longer than one poll timeout. */
+    jobs: quick ? 500 : 4000,
+    ratePerSec: 100,
+    idleCpuMs: 5000,
+  },
+};
+const TARGETS = { rtRatio: 0.5, tpRatio: 2, fleetP99Ms: 50, fleetRssMb: 1024 };
+const PHASE_LIMIT_MS = 10 * 60_000;
+
+const nowEpoch = () => performance.timeOrigin + performance.now();
+
+function latencyStats(ms) {
+  return {
+    samples: ms.length,
+    p50_ms: round(percentile(ms, 50), 3),
+    p90_ms: round(percentile(ms, 90), 3),
+    p99_ms: round(percentile(ms, 99), 3),
+    max_ms: round(percentile(ms, 100), 3),
+    mean_ms: ms.length ? round(ms.reduce((a, b) => a + b, 0) / ms.length, 3) : null,
+  };
+}
+
+/** Runs `fn(i)` for i in [0, n) with at most `concurrency` at a time. */
+async function pool(n, concurrency, fn) {
+  let next = 0;
+  const lanes = Array.from({ length: Math.min(n, concurrency) }, async () => {
+    while (next < n) await fn(next++);
+  });
+  await Promise.all(lanes);
+}
+
+const cpuOf = (pids) => Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, pid ? cpuSeconds(pid) : null]));
+const selfCpu = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
+};
+function cpuDelta(before, after, seconds) {
+  return Object.fromEntries(Object.keys(after).map((k) => [k, after[k] === null ? null : round((100 * (after[k] - before[k])) / seconds, 1)]));
+}
+
+async function startAgents({ tag, dir, port, first, count, roles, pollTimeoutS, rampPerSec }) {
+  const agents = forkBenchChild(AGENTS, { tag, cwd: dir });
+  agents.send({ type: 'start', port, gid: GID, first, count, roles, pollTimeoutS, rampPerSec, resultCap: 32 });
+  await agents.next('started', 120_000);
+  return agents;
+}
+
+async function sessions(client) {
+  const r = await client.request('GET', '/api/sessions', undefined, { timeoutMs: 30_000 });
+  if (r.status !== 200) throw new Error(`/api/sessions: HTTP ${r.status}`);
+  return JSON.parse(r.text);
+}
+
+/** True once nodes first … first+count-1 all have a session (they have polled). */
+async function polling(client, first, count) {
+  const live = await sessions(client);
+  for (let nid = first; nid < first + count; nid++) if (!live[`${GID}_${nid}`]) return false;
+  return true;
+}
+
+function checkAgentReport(rep, label) {
+  const problems = [];
+  if (rep.errors) problems.push(`${rep.errors} errors (${rep.firstErrors.join('; ')})`);
+  if (rep.duplicates) problems.push(`${rep.duplicates} job ids offered twice`);
+  if (rep.refused) problems.push(`${rep.refused} results refused`);
+  if (problems.length) console.error(`${label}: ${problems.join(', ')}`);
+  return problems;
+}
+
+// ---------------------------------------------------------------- 1. round trip
+
+async function roundTripCoxswain({ tag, dir, ctl }) {
+  const { warmup, jobs } = SETTINGS.rt;
+  const agents = await startAgents({ tag, dir, port: ctl.port, first: 1, count: 1, roles: ['rt'], pollTimeoutS: 60 });
+  const client = keepAliveClient(ctl.port);
+  try {
+    await waitUntil(() => polling(client, 1, 1), { timeoutMs: 10_000, intervalMs: 20, what: 'the agent to poll' });
+    const busy = await waitForQuiet({ maxWaitMs: 30_000 });
+    const ms = [];
+    for (let i = 0; i < warmup + jobs; i++) {
+      const t0 = performance.now();
+      const r = await client.request('POST', '/api/jobs', { cmd: 'noop', gid: GID, nid: 1, wait: 30 }, { timeoutMs: 60_000 });
+      const t1 = performance.now();
+      if (r.status !== 201) throw new Error(`submit: HTTP ${r.status} ${r.text.slice(0, 300)}`);
+      const view = JSON.parse(r.text);
+      if (view.state !== 'SUCCESS') throw new Error(`job ${view.job?.id} ended ${view.state}`);
+      if (i >= warmup) ms.push(t1 - t0);
+    }
+    agents.send({ type: 'report' });
+    const rep = await agents.next('report', 10_000);
+    return { ...latencyStats(ms), machine_busy_pct_before: busy, problems: checkAgentReport(rep, 'round trip (coxswain)') };
+  } finally {
+    client.destroy();
+    await agents.stop();
+  }
+}
+
+async function roundTripBullmq({ tag, dir, redis }) {
+  const { warmup, jobs } = SETTINGS.rt;
+  const { Queue, QueueEvents } = loadBullmq();
+  const name = 'rt';
+  const worker = forkBenchChild(WORKER, { tag, cwd: dir });
+  const queue = new Queue(name, { connection: redis.connection });
+  const events = new QueueEvents(name, { connection: redis.connection });
+  try {
+    worker.send({ type: 'start', connection: redis.connection, queue: name, concurrency: 1 });
+    await worker.next('started', 30_000);
+    await Promise.all([queue.waitUntilReady(), events.waitUntilReady()]);
+    const busy = await waitForQuiet({ maxWaitMs: 30_000 });
+    const ms = [];
+    for (let i = 0; i < warmup + jobs; i++) {
+      const t0 = performance.now();
+      const job = await queue.add('noop', {});
+      await job.waitUntilFinished(events, 30_000);
+      const t1 = performance.now();
+      if (i >= warmup) ms.push(t1 - t0);
+    }
+    return { ...latencyStats(ms), machine_busy_pct_before: busy };
+  } finally {
+    await Promise.allSettled([queue.close(), events.close()]);
+    await worker.stop();
+  }
+}
+
+// ---------------------------------------------------------------- 2. throughput
+
+/** Submits n jobs with `submit(i)` from C lanes, and waits for `child` to report n results. */
+async function timedBatch(child, n, submit, pids) {
+  child.send({ type: 'expect', n });
+  const cpu0 = { ...cpuOf(pids), bench: selfCpu() };
+  const t0 = nowEpoch();
+  let submittedAt = null;
+  const submitting = pool(n, SETTINGS.tp.submitConcurrency, submit).then(() => (submittedAt = nowEpoch()));
+  const [done] = await Promise.all([child.next('done', PHASE_LIMIT_MS), submitting]);
+  const seconds = (done.at - t0) / 1000;
+  const cpu1 = { ...cpuOf(pids), bench: selfCpu() };
+  return {
+    jobs: n,
+    seconds: round(seconds, 3),
+    jobs_per_s: round(n / seconds, 0),
+    submit_jobs_per_s: round(n / ((submittedAt - t0) / 1000), 0),
+    cpu_pct_of_a_core: cpuDelta(cpu0, cpu1, seconds),
+  };
+}
+
+async function throughputCoxswain({ tag, dir, ctl }) {
+  const { warmup, jobs, agents: count } = SETTINGS.tp;
+  const agents = await startAgents({ tag, dir, port: ctl.port, first: 101, count, roles: ['tp'], pollTimeoutS: 60 });
+  const client = keepAliveClient(ctl.port);
+  const submit = async () => {
+    const r = await client.request('POST', '/api/jobs', { cmd: 'noop', roles: ['tp'] }, { timeoutMs: 60_000 });
+    if (r.status !== 201) throw new Error(`submit: HTTP ${r.status} ${r.text.slice(0, 300)}`);
+  };
+  try {
+    await waitUntil(() => polling(client, 101, count), { timeoutMs: 10_000, intervalMs: 20, what: `${count} agents to poll` });
+    await timedBatch(agents, warmup, submit, {});
+    const busy = await waitForQuiet({ maxWaitMs: 30_000 });
+    const out = await timedBatch(agents, jobs, submit, { controller: ctl.pid, agents: agents.pid });
+    agents.send({ type: 'report' });
+    const rep = await agents.next('report', 10_000);
+    return { ...out, machine_busy_pct_before: busy, problems: checkAgentReport(rep, 'throughput (coxswain)') };
+  } finally {
+    client.destroy();
+    await agents.stop();
+  }
+}
+
+async function throughputBullmq({ tag, dir, redis }) {
+  const { warmup, jobs, agents: concurrency } = SETTINGS.tp;
+  const { Queue } = loadBullmq();
+  const name = 'tp';
+  const worker = forkBenchChild(WORKER, { tag, cwd: dir });
+  const queue = new Queue(name, { connection: redis.connection });
+  try {
+    worker.send({ type: 'start', connection: redis.connection, queue: name, concurrency });
+    await worker.next('started', 30_000);
+    await queue.waitUntilReady();
+    const submit = () => queue.add('noop', {});
+    await timedBatch(worker, warmup, submit, {});
+    const busy = await waitForQuiet({ maxWaitMs: 30_000 });
+    const out = await timedBatch(worker, jobs, submit, { redis: redis.pid, worker: worker.pid });
+    const counts = await queue.getJobCounts('completed', 'failed', 'waiting', 'active');
+    const problems = [];
+    if (counts.completed !== warmup + jobs) problems.push(`${counts.completed} completed in Redis, expected ${warmup + jobs}`);
+    if (counts.failed) problems.push(`${counts.failed} failed`);
+    return { ...out, machine_busy_pct_before: busy, problems };
+  } finally {
+    await queue.close().catch(() => {});
+    await worker.stop();
+  }
+}
+
+// ---------------------------------------------------------------- 3. fleet
+
+async function fleet({ tag, dir }) {
+  const s = SETTINGS.fleet;
+  const limit = await hardFdLimit();
+  if (limit < s.agents + 512) return { skipped: `hard open-file limit ${limit} < ${s.agents + 512}: the controller cannot hold ${s.agents} connections` };
+  const ctl = await startController({ dir, tag, args: ['--poll-timeout', `${s.pollTimeoutS}s`] });
+  const fleetProcs = [];
+  const client = keepAliveClient(ctl.port);
+  let rssMax = 0;
+  const sampler = setInterval(() => {
+    try {
+      rssMax = Math.max(rssMax, vmStatusMb(ctl.pid, 'VmRSS') ?? 0);
+    } catch {
+      // The controller is gone; the phase will fail on its own.
+    }
+  }, 250);
+  try {
+    const rssBefore = vmStatusMb(ctl.pid, 'VmRSS');
+    const per = Math.ceil(s.agents / s.processes);
+    const t0 = performance.now();
+    for (let p = 0; p < s.processes; p++) {
+      const count = Math.min(per, s.agents - p * per);
+      const child = forkBenchChild(AGENTS, { tag, cwd: dir });
+      fleetProcs.push(child);
+      child.send({ type: 'start', port: ctl.port, gid: GID, first: 1 + p * per, count, roles: ['fleet'], pollTimeoutS: s.pollTimeoutS, rampPerSec: s.rampPerSec / s.processes, resultCap: 4 });
+    }
+    await Promise.all(fleetProcs.map((c) => c.next('started', 120_000)));
+    await waitUntil(() => polling(client, 1, s.agents), { timeoutMs: 120_000, intervalMs: 1000, what: `${s.agents} agents to poll` });
+    const connectS = (performance.now() - t0) / 1000;
+    await sleep(1000);
+    const rssConnected = vmStatusMb(ctl.pid, 'VmRSS');
+
+    // Idle: every agent holds a poll, nothing to do; polls time out and are renewed.
+    const c0 = cpuSeconds(ctl.pid);
+    await sleep(s.idleCpuMs);
+    const idleCpuPct = (100 * (cpuSeconds(ctl.pid) - c0)) / (s.idleCpuMs / 1000);
+
+    // Steady load: jobs to random node ids, open loop at a fixed rate.
+    for (const c of fleetProcs) c.send({ type: 'report' });
+    await Promise.all(fleetProcs.map((c) => c.next('report', 30_000)));
+    const submitMs = [];
+    const submitErrors = [];
+    const inFlight = new Set();
+    const cpu0 = cpuSeconds(ctl.pid);
+    const start = performance.now();
+    for (let i = 0; i < s.jobs; i++) {
+      const due = start + (i * 1000) / s.ratePerSec;
+      const wait = due - performance.now();
+      if (wait > 0) await sleep(wait);
+      const nid = 1 + Math.floor(Math.random() * s.agents);
+      const ts = performance.now();
+      const p = client
+        .request('POST', '/api/jobs', { cmd: 'noop', gid: GID, nid, data: `t:${nowEpoch()}` }, { timeoutMs: 60_000 })
+        .then((r) => {
+          if (r.status !== 201) throw new Error(`HTTP ${r.status} ${r.text.slice(0, 200)}`);
+          submitMs.push(performance.now() - ts);
+        })
+        .catch((err) => submitErrors.length < 5 && submitErrors.push(err.message));
+      inFlight.add(p);
+      void p.finally(() => inFlight.delete(p));
+    }
+    await withTimeout(Promise.all(inFlight), 60_000, 'the last submissions');
+    const loadSeconds = (performance.now() - start) / 1000;
+    const loadCpuPct = (100 * (cpuSeconds(ctl.pid) - cpu0)) / loadSeconds;
+
+    // Every job's dispatch is timed by the agent that got it.
+    const dispatch = [];
+    const reports = [];
+    await waitUntil(
+      async () => {
+        for (const c of fleetProcs) c.send({ type: 'report' });
+        const got = await Promise.all(fleetProcs.map((c) => c.next('report', 30_000)));
+        for (const r of got) dispatch.push(...r.latencies);
+        reports.splice(0, reports.length, ...got);
+        return dispatch.length >= s.jobs;
+      },
+      { timeoutMs: 60_000, intervalMs: 500, what: `all ${s.jobs} jobs to reach their agents` },
+    ).catch((err) => console.error(`fleet: ${err.message} (${dispatch.length} arrived)`));
+    const problems = reports.flatMap((r, i) => checkAgentReport(r, `fleet process ${i}`));
+    if (submitErrors.length) problems.push(`submit errors: ${submitErrors.join('; ')}`);
+    return {
+      agents: s.agents,
+      connect_s: round(connectS, 1),
+      ...latencyStats(dispatch),
+      jobs_sent: s.jobs,
+      load_seconds: round(loadSeconds, 1),
+      submit_p50_ms: round(median(submitMs), 3),
+      submit_p99_ms: round(percentile(submitMs, 99), 3),
+      controller_rss_mb: {
+        before_agents: round(rssBefore, 0),
+        all_connected: round(rssConnected, 0),
+        max_sampled: round(Math.max(rssMax, vmStatusMb(ctl.pid, 'VmRSS') ?? 0), 0),
+        peak_vmhwm: round(vmStatusMb(ctl.pid, 'VmHWM'), 0),
+      },
+      controller_cpu_pct: { idle_with_agents: round(idleCpuPct, 1), under_load: round(loadCpuPct, 1) },
+      agent_sockets: reports.reduce((a, r) => a + r.sockets, 0),
+      polls: reports.reduce((a, r) => a + r.polls, 0),
+      empty_polls: reports.reduce((a, r) => a + r.empty, 0),
+      problems,
+    };
+  } finally {
+    clearInterval(sampler);
+    client.destroy();
+    await Promise.allSettled(fleetProcs.map((c) => c.stop(15_000)));
+    await ctl.close();
+  }
+}
+
+// ---------------------------------------------------------------- the run
+
+async function attempt(what, fn) {
+  console.error(`controller bench: ${what}…`);
+  const t0 = performance.now();
+  try {
+    const r = await withTimeout(fn(), PHASE_LIMIT_MS, what);
+    console.error(`controller bench: ${what} done in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    return r;
+  } catch (err) {
+    console.error(`controller bench: ${what} failed: ${err.stack ?? err}`);
+    return { error: err.message };
+  }
+}
+
+const only = new Set((process.env.BENCH_CONTROLLER_ONLY ?? 'rt,tp,fleet').split(','));
+
+export async function main() {
+  const startedAt = new Date().toISOString();
+  await ensureBullmq();
+  const redisVersion = await ensureRedis();
+  const tag = newTag('controller');
+  const dir = makeTempDir('controller');
+  const results = { round_trip: {}, throughput: {}, fleet: null };
+  let ctl = null;
+  let redis = null;
+  try {
+    if (only.has('rt') || only.has('tp')) {
+      redis = await startRedis({ dir, tag });
+      ctl = await startController({ dir, tag, args: ['--poll-timeout', '60s'] });
+      const ctx = { tag, dir, ctl, redis };
+      if (only.has('rt')) {
+        results.round_trip.coxswain = await attempt('round trip, coxswain', () => roundTripCoxswain(ctx));
+        results.round_trip.bullmq = await attempt('round trip, BullMQ', () => roundTripBullmq(ctx));
+      }
+      if (only.has('tp')) {
+        results.throughput.coxswain = await attempt('throughput, coxswain', () => throughputCoxswain(ctx));
+        results.throughput.bullmq = await attempt('throughput, BullMQ', () => throughputBullmq(ctx));
+      }
+      await ctl.close();
+      ctl = null;
+      await redis.close();
+      redis = null;
+    }
+    if (only.has('fleet')) results.fleet = await attempt(`${SETTINGS.fleet.agents} agents`, () => fleet({ tag, dir }));
+  } finally {
+    await ctl?.close();
+    await redis?.close();
+    const left = killTagged(tag);
+    if (left) console.error(`controller bench: killed ${left} leftover process(es)`);
+    removeDir(dir);
+  }
+
+  const out = {
+    started_at: startedAt,
+    finished_at: new Date().toISOString(),
+    machine: { cpus: os.cpus().length, cpu_model: os.cpus()[0]?.model ?? null, kernel: os.release() },
+    versions: { node: process.version, bullmq: bullmqVersion(), redis: redisVersion, coxswain_root: COX_ROOT },
+    settings: SETTINGS,
+    targets: TARGETS,
+    ...results,
+  };
+  out.verdicts = verdicts(out);
+  out.table = table(out);
+  mkdirSync(RESULTS, { recursive: true });
+  writeFileSync(`${RESULTS}controller.json`, `${JSON.stringify(out, null, 1)}\n`);
+  return out;
+}
+
+const num = (x) => typeof x === 'number' && Number.isFinite(x);
+
+function verdicts(r) {
+  const c = r.round_trip.coxswain;
+  const b = r.round_trip.bullmq;
+  const tc = r.throughput.coxswain;
+  const tb = r.throughput.bullmq;
+  const f = r.fleet;
+  const ratio = (x, y) => (num(x) && num(y) && y > 0 ? x / y : null);
+  const v = {
+    rt_p50_ratio: ratio(c?.p50_ms, b?.p50_ms),
+    rt_p99_ratio: ratio(c?.p99_ms, b?.p99_ms),
+    tp_ratio: ratio(tc?.jobs_per_s, tb?.jobs_per_s),
+  };
+  return {
+    ...Object.fromEntries(Object.entries(v).map(([k, x]) => [k, round(x, 3)])),
+    rt_p50_met: v.rt_p50_ratio === null ? null : v.rt_p50_ratio <= TARGETS.rtRatio,
+    rt_p99_met: v.rt_p99_ratio === null ? null : v.rt_p99_ratio <= TARGETS.rtRatio,
+    tp_met: v.tp_ratio === null ? null : v.tp_ratio >= TARGETS.tpRatio,
+    fleet_p99_met: num(f?.p99_ms) && f.samples >= f.jobs_sent ? f.p99_ms <= TARGETS.fleetP99Ms : num(f?.p99_ms) ? false : null,
+    fleet_rss_met: num(f?.controller_rss_mb?.peak_vmhwm) ? f.controller_rss_mb.peak_vmhwm <= TARGETS.fleetRssMb : null,
+  };
+}
+
+function table(r) {
+  const v = r.verdicts;
+  const cell = (x, key, digits = 2) => (x?.error ? 'failed' : x?.skipped ? 'skipped' : num(x?.[key]) ? x[key].toFixed(digits) : '—');
+  const rat = (x) => (num(x) ? `${x.toFixed(2)}×` : '—');
+  const met = (ok, target) => `${ok === null ? 'n/a' : ok ? 'yes' : '**no**'} (${target})`;
+  const f = r.fleet;
+  const rss = f?.controller_rss_mb ? { v: f.controller_rss_mb.peak_vmhwm } : f;
+  const n = SETTINGS.fleet.agents.toLocaleString('en');
+  const rows = [
+    ['round trip, 1 in flight, p50 (ms)', cell(r.round_trip.coxswain, 'p50_ms', 3), cell(r.round_trip.bullmq, 'p50_ms', 3), rat(v.rt_p50_ratio), met(v.rt_p50_met, '≤ 0.5×')],
+    ['round trip, 1 in flight, p99 (ms)', cell(r.round_trip.coxswain, 'p99_ms', 3), cell(r.round_trip.bullmq, 'p99_ms', 3), rat(v.rt_p99_ratio), met(v.rt_p99_met, '≤ 0.5×')],
+    [`throughput, ${SETTINGS.tp.jobs.toLocaleString('en')} jobs, ${SETTINGS.tp.agents} agents / concurrency ${SETTINGS.tp.agents} (jobs/s)`, cell(r.throughput.coxswain, 'jobs_per_s', 0), cell(r.throughput.bullmq, 'jobs_per_s', 0), rat(v.tp_ratio), met(v.tp_met, '≥ 2×')],
+    [`${n} agents polling: dispatch p50 (ms)`, cell(f, 'p50_ms', 2), '—', '—', ''],
+    [`${n} agents polling: dispatch p99 (ms)`, cell(f, 'p99_ms', 2), '—', '—', met(v.fleet_p99_met, '≤ 50 ms')],
+    [`${n} agents polling: controller peak RSS (MB)`, f?.error || f?.skipped ? cell(f, 'x') : cell(rss, 'v', 0), '—', '—', met(v.fleet_rss_met, '≤ 1024 MB')],
+  ];
+  return ['| metric | coxswain | BullMQ | ratio | target met? |', '|---|---|---|---|---|', ...rows.map((row) => `| ${row.join(' | ')} |`)].join('\n');
+}
+
+if (isMain(import.meta.url)) {
+  installCleanupOnExit();
+  const r = await main();
+  console.log(`\n${r.table}\n`);
+  for (const [part, peers] of Object.entries({ round_trip: r.round_trip, throughput: r.throughput, fleet: { coxswain: r.fleet } })) {
+    for (const [peer, x] of Object.entries(peers ?? {})) {
+      if (x?.error) console.log(`${part} (${peer}) failed: ${x.error}`);
+      if (x?.problems?.length) console.log(`${part} (${peer}): ${x.problems.join('; ')}`);
+    }
+  }
+  console.log(`Results: ${RESULTS}controller.json`);
+}
