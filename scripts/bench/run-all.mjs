@@ -98,4 +98,15 @@ const errors = [...Object.entries(c), ...Object.entries(t)].filter(([, r]) => r.
 for (const [name, r] of errors) console.log(`${name} failed: ${r.error}`);
 const leftovers = Object.entries(t).filter(([, r]) => r.sleeps_left_after_shutdown > 0);
 for (const [name, r] of leftovers) console.log(`${name} left ${r.sleeps_left_after_shutdown} sleep(s) running after its shutdown (killed by the bench).`);
+// Other people's work on this shared machine inflates every figure; say so next to them.
+const busy = [];
+const note = (where, ...xs) => {
+  const most = Math.max(0, ...xs.filter(num));
+  if (most > 20) busy.push(`${where} ${most} %`);
+};
+note('crash bench', crash.machine_busy_pct_at_start, crash.machine_busy_pct_during);
+for (const [name, r] of Object.entries(t)) {
+  (r.runs ?? []).forEach((x, i) => note(`${name} 1,000 round ${i + 1}`, x.machine_busy_pct_at_start, x.machine_busy_pct_during_idle));
+}
+if (busy.length) console.log(`Warning: other load on the machine during: ${busy.join(', ')} (of 2 cores); those figures are inflated.`);
 console.log(`Results: ${RESULTS}latest.json`);

@@ -20,6 +20,7 @@ import { AcLogger } from './logging/ac-logger.js';
 import { DbLogger } from './logging/db-logger.js';
 import { consoleSink, LogRouter, type LogSink } from './logging/log-router.js';
 import { openMessageIds } from './logging/message-ids.js';
+import { startProcessApi } from './processes/process-api.js';
 import { ProcSampler } from './stats/proc-sampler.js';
 import { StatsAggregator } from './stats/statsd.js';
 import { ControllerClient } from './transport/controller-client.js';
@@ -73,6 +74,9 @@ export function startAgent(config: AgentConfig, opts: AgentOptions): RunningAgen
   const stats = new StatsAggregator();
   const sampler = new ProcSampler();
   const delivery = new Delivery(logger, { baseMs: 500, maxMs: 10_000, jitter: 0.3 });
+  const reconnectBackoff = opts.reconnectBackoff ?? { baseMs: 500, maxMs: 30_000, jitter: 0.5 };
+  const killGraceMs = opts.killGraceMs ?? 5000;
+  const processApi = startProcessApi({ stateDir: config.stateDir, clients, logger, killGraceMs, backoff: reconnectBackoff });
   let stopping: Promise<void> | null = null;
 
   const startupIds = new Set(config.startup.map((t) => t.id));
@@ -84,7 +88,7 @@ export function startAgent(config: AgentConfig, opts: AgentOptions): RunningAgen
     logs: new LogRouter(loggers, ids),
     stats,
     specs: { cmds: config.cmds, scripts: new JumpscriptCache(path.join(config.stateDir, 'jumpscript-cache'), fetchScript) },
-    builtins: { messages, sampler, restart: () => void stop().then(opts.onRestart) },
+    builtins: { messages, sampler, processes: processApi.processes, restart: () => void stop().then(opts.onRestart) },
     report: (result, origin) => {
       // Startup tasks are the agent's own: no controller dispatched them, so none would accept
       // their results. They stay queryable here by job id (get_msgs, the DB logger).
@@ -96,7 +100,7 @@ export function startAgent(config: AgentConfig, opts: AgentOptions): RunningAgen
         delivery.send({ job: result.id, state: result.state, controller: key }, () => client(key).result(result));
       }
     },
-    killGraceMs: opts.killGraceMs ?? 5000,
+    killGraceMs,
     restartBackoff: opts.restartBackoff ?? { baseMs: 1000, maxMs: 60_000, jitter: 0.2 },
   });
 
@@ -114,24 +118,25 @@ export function startAgent(config: AgentConfig, opts: AgentOptions): RunningAgen
   }
 
   // Startup tasks report results the controller never dispatched; naming them lets it accept those.
-  const startupEvent = {
-    name: 'startup',
+  const announcement = (name: string) => ({
+    name,
     gid: config.gid,
     nid: config.nid,
     roles: config.roles,
     hostname: os.hostname(),
     pid: process.pid,
     startup_tasks: config.startup.map((t) => t.id),
-  };
+    ...processApi.facts(),
+  });
   const pollers = config.channel.map(
     (key) =>
       new Poller({
         client: client(key),
         roles: config.roles,
-        startupEvent,
+        announcement,
         onOffer: (raw, from) => takeOffer(raw, from, { history, manager, logger }),
         logger,
-        backoff: opts.reconnectBackoff ?? { baseMs: 500, maxMs: 30_000, jitter: 0.5 },
+        backoff: reconnectBackoff,
       }),
   );
   for (const p of pollers) p.start();
@@ -166,7 +171,7 @@ export function startAgent(config: AgentConfig, opts: AgentOptions): RunningAgen
       await manager.stop();
       flushStats();
       const deadline = opts.stopDeadlineMs ?? 10_000;
-      await Promise.all([delivery.drain(deadline), ...loggers.map((l) => (l instanceof AcLogger ? withDeadline(l.close(), deadline) : l.close?.()))]);
+      await Promise.all([delivery.drain(deadline), processApi.stop(deadline), ...loggers.map((l) => (l instanceof AcLogger ? withDeadline(l.close(), deadline) : l.close?.()))]);
       history.close();
       for (const c of clients.values()) c.close();
       logger.info({ gid: config.gid, nid: config.nid }, 'agent stopped');

@@ -3,13 +3,17 @@
 import { Command } from 'commander';
 import { isCoxError } from '../shared/errors.js';
 import { agentCommand } from './agent.js';
+import { cancelAllCommand } from './cancel-all.js';
 import { controllerCommand } from './controller.js';
 import { execCommand } from './exec.js';
 import { hostManagerCommand } from './hostmanager.js';
 import { jobsCommand } from './jobs.js';
 import { installSystemdCommand } from './install-systemd.js';
 import { logsCommand } from './logs.js';
+import { psCommand } from './ps.js';
+import { resourcesCommand } from './resources.js';
 import { sessionsCommand } from './sessions.js';
+import { startCommand } from './start.js';
 import { statusCommand } from './status.js';
 import { upDownCommand } from './up-down.js';
 
@@ -26,6 +30,10 @@ const program = new Command('cox')
   .addCommand(execCommand())
   .addCommand(jobsCommand())
   .addCommand(sessionsCommand())
+  .addCommand(startCommand())
+  .addCommand(psCommand())
+  .addCommand(cancelAllCommand())
+  .addCommand(resourcesCommand())
   .addCommand(agentCommand());
 
 program.parseAsync(process.argv).catch((err: unknown) => {

@@ -1,12 +1,28 @@
-/** A typed client for the controller's client API (under /api), after JumpScale's agentcontroller client. */
+/**
+ * A typed client for the controller's client API (under /api), after JumpScale's agentcontroller
+ * client, and MUSCLE3's AgentManager for named processes (`cancel_all` is `cancelAll`, and so on).
+ */
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { SessionList, SubmitRequest } from '../controller/controller.js';
 import { DEFAULT_SCRIPT_TIMEOUT, waitSeconds } from '../controller/jumpscripts.js';
 import { DEFAULT_CONTROLLER_PORT } from '../controller/options.js';
+import type { CancelReport, StartedProcess } from '../controller/processes.js';
 import type { JobSummary, JobView, NodeLog, StatsView } from '../controller/store/job-store.js';
+import type { FinishedProcess, ProcessView } from '../controller/store/process-store.js';
 import type { JobState } from '../protocol/job.js';
+import type { Cores } from '../protocol/process.js';
+import { Errors, isCoxError } from '../shared/errors.js';
 import { HttpClient, type HttpClientOptions } from './http.js';
 
-export type { JobSummary, JobView, NodeLog, SessionList, StatsView, SubmitRequest };
+export type { CancelReport, Cores, FinishedProcess, JobSummary, JobView, NodeLog, ProcessView, SessionList, StartedProcess, StatsView, SubmitRequest };
+
+export interface GetFinishedOptions {
+  /** Seconds to wait for a process to finish when none has (default 0: answer at once). */
+  wait?: number;
+  /** How long to keep asking, with the same key, while the controller is unreachable (default 30 s). */
+  retryForMs?: number;
+}
 
 export interface ExecuteJumpScriptOptions {
   gid?: number;
@@ -77,6 +93,53 @@ export class ControllerClient {
     const timeout = opts.timeout ?? DEFAULT_SCRIPT_TIMEOUT;
     const body = { organization, name, ...opts, timeout, wait };
     return this.#http.request('POST', '/api/executeJumpScript', body, this.#replyTimeout(waitSeconds(wait, timeout)));
+  }
+
+  /**
+   * Starts `args` (the executable, then its arguments) as the process `name` on the node
+   * `nodeName` (`<gid>_<nid>`, exactly), in `workDir`, with `env` added to the agent's
+   * environment; `stdout` and `stderr` are overwritten. Paths are absolute, on the node.
+   */
+  start(nodeName: string, name: string, workDir: string, args: string[], env: Record<string, string>, stdout: string, stderr: string): Promise<StartedProcess> {
+    return this.#http.request('POST', '/api/processes', { node: nodeName, name, work_dir: workDir, args, env, stdout, stderr });
+  }
+
+  /** Kills the process group of every process the agents started; withdraws starts not yet taken. */
+  cancelAll(): Promise<CancelReport> {
+    return this.#http.request('POST', '/api/processes/cancel_all');
+  }
+
+  /** `[name, exit_code]` of every process that finished since the last call; each once. */
+  async getFinished(opts: GetFinishedOptions = {}): Promise<[string, number][]> {
+    return (await this.getFinishedDetails(opts)).map((p) => [p.name, p.exit_code]);
+  }
+
+  /**
+   * getFinished with the node, the reason and the time of each end. The call carries a fresh key;
+   * if its reply is lost (the controller died, the connection broke), it is asked again with the
+   * same key, which answers the same batch: nothing is handed out and then dropped.
+   */
+  async getFinishedDetails(opts: GetFinishedOptions = {}): Promise<FinishedProcess[]> {
+    const body = { key: randomUUID(), ...(opts.wait ? { wait: opts.wait } : {}) };
+    const deadline = Date.now() + (opts.retryForMs ?? 30_000);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.#http.request('POST', '/api/processes/finished', body, this.#replyTimeout(opts.wait));
+      } catch (err) {
+        if (!isCoxError(err, Errors.UNREACHABLE) || Date.now() >= deadline) throw err;
+        await sleep(Math.min(1000, 100 * attempt));
+      }
+    }
+  }
+
+  /** Per connected node, its logical hardware-thread ids grouped per core. */
+  getResources(): Promise<Record<string, Cores>> {
+    return this.#http.request('GET', '/api/resources');
+  }
+
+  /** Every process the controller knows, newest first, with its state (does not hand any out). */
+  processes(limit?: number): Promise<ProcessView[]> {
+    return this.#http.request('GET', `/api/processes${limit === undefined ? '' : `?limit=${limit}`}`);
   }
 
   #replyTimeout(waitSec: number | undefined): number | undefined {

@@ -9,6 +9,7 @@ import { job as jobSchema, TERMINAL_STATES, type AgentEvent, type Job, type JobA
 import { Errors } from '../shared/errors.js';
 import { check } from '../shared/validate.js';
 import { PollHub } from './dispatch/poll-hub.js';
+import { ControllerProcesses } from './processes.js';
 import { route, type Target } from './dispatch/routing.js';
 import { Waiters } from './dispatch/waiters.js';
 import { nodeName, type JobStore, type JobSummary, type JobView, type NodeKey } from './store/job-store.js';
@@ -45,6 +46,8 @@ export const NO_MATCH = 'no matching connected agents';
 export class Controller {
   readonly store: JobStore;
   readonly polls = new PollHub();
+  /** Named processes (REFERENCE 3). */
+  readonly processes: ControllerProcesses;
   readonly now: () => number;
   readonly #jobs = new Waiters<null>();
   readonly #log: Logger;
@@ -56,7 +59,12 @@ export class Controller {
     this.store = opts.store;
     this.now = opts.now ?? Date.now;
     this.#log = opts.logger;
-    this.#unsubscribe = opts.store.subscribe((e) => (e.kind === 'work' ? this.polls.wake(e.node) : this.#jobs.wake(e.id)));
+    this.processes = new ControllerProcesses({ store: opts.store, logger: opts.logger, now: this.now, ttlMs: opts.ttlMs });
+    this.#unsubscribe = opts.store.subscribe((e) => {
+      if (e.kind === 'work') this.polls.wake(e.node);
+      else if (e.kind === 'done') this.#jobs.wake(e.id);
+      else this.processes.wake();
+    });
   }
 
   /** A long poll: the node's next job, leased until the ack timeout, or null when the wait ends. */
@@ -91,8 +99,11 @@ export class Controller {
     await this.store.keepAlive([node], this.now());
   }
 
-  event(node: NodeKey, event: AgentEvent): void {
-    this.#log.info({ node: nodeName(node), event }, 'agent event');
+  async event(node: NodeKey, event: AgentEvent): Promise<void> {
+    // An agent lists every process it still knows when it (re)connects: too much for one log line.
+    const { processes: _known, ...facts } = event;
+    this.#log.info({ node: nodeName(node), event: facts }, 'agent event');
+    if (event.name === 'startup' || event.name === 'reconnect') await this.processes.connected(node, event);
   }
 
   async submit(req: SubmitRequest, signal?: AbortSignal): Promise<JobView> {
@@ -154,6 +165,7 @@ export class Controller {
   close(): void {
     this.polls.close();
     this.#jobs.close();
+    this.processes.close();
     this.#unsubscribe();
   }
 

@@ -39,6 +39,10 @@ export const Errors = {
   UNAUTHORIZED: define('COX_UNAUTHORIZED', 401, () => 'a valid token is required (Authorization: Bearer <token> or ?token=)'),
   /** A job was submitted with an id the controller already holds. */
   DUPLICATE_ID: define('COX_DUPLICATE_ID', 409, (id: string) => `job id "${id}" already exists`),
+  /** A named process was started on a node where a process of that name is still running. */
+  NAME_RUNNING: define('COX_NAME_RUNNING', 409, (name: string, node: string) => `a process named "${name}" is already running on node ${node}`),
+  /** A node name that is not `<gid>_<nid>` of a connected agent. */
+  NODE_UNKNOWN: define('COX_NODE_UNKNOWN', 404, (detail: string) => detail),
   /** An agent acknowledged an offer with a lease that is not (or no longer) the job's. */
   LEASE_INVALID: define('COX_LEASE_INVALID', 409, (id: string) => `lease for job "${id}" is not valid (expired, re-offered or never given to this node)`),
   /** A client certificate names another node than the path it calls. */

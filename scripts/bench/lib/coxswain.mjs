@@ -45,7 +45,8 @@ export async function startCoxswain({ programs, tag, dir, stableAfterS = 1 }) {
   writeFileSync(scfFile, JSON.stringify(scf, null, 1));
 
   const profDir = process.env.BENCH_COX_CPU_PROF ? resolve(process.env.BENCH_COX_CPU_PROF) : null;
-  const nodeFlags = profDir ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [];
+  // 100 µs samples: a relaunch takes a few ms, which the default 1 ms interval barely sees.
+  const nodeFlags = profDir ? ['--cpu-prof', '--cpu-prof-interval=100', `--cpu-prof-dir=${profDir}`] : [];
   // A file, not a pipe: the daemon's synchronous logging must never wait on the bench reading it.
   const out = openSync(join(dir, 'daemon.log'), 'a');
   const args = ['hostmanager', '--site-file', scfFile, '--site-host', 'localhost', '--port', String(port), '--state-dir', join(dir, 'state')];

@@ -5,11 +5,13 @@
  */
 import { z } from 'zod';
 import type { Job } from '../../protocol/job.js';
+import { CANCEL_PROCESSES, processSpec, START_PROCESS } from '../../protocol/process.js';
 import { Errors } from '../../shared/errors.js';
 import { check } from '../../shared/validate.js';
 import { verdict, type Outcome } from '../jobs/outcome.js';
 import type { DbLogger } from '../logging/db-logger.js';
 import { parseLevelList } from '../output/level-list.js';
+import type { NamedProcesses } from '../processes/named-processes.js';
 import type { ProcSampler } from '../stats/proc-sampler.js';
 import { cpuInfo, diskInfo, memInfo, nicInfo, osInfo } from './system-info.js';
 
@@ -29,6 +31,9 @@ export interface BuiltinContext {
   sampler: ProcSampler;
   /** Restarts the agent once this job's result is out. */
   restart(): void;
+  processes: NamedProcesses;
+  /** Key of the controller the job came from; null for the agent's own startup tasks. */
+  origin: string | null;
 }
 
 type Builtin = (job: Job, ctx: BuiltinContext) => unknown;
@@ -75,6 +80,13 @@ export const BUILTINS: Readonly<Record<string, Builtin>> = {
   get_disk_info: () => diskInfo(),
   get_nic_info: () => nicInfo(),
   get_os_info: () => osInfo(),
+  /** Answers once the process is spawned (or failed to be): its end is reported on its own channel. */
+  [START_PROCESS]: (job, ctx) => {
+    if (ctx.origin === null) throw Errors.BAD_REQUEST(`${START_PROCESS} must come from a controller: the process's end is reported to it`);
+    const { name, work_dir, args, env, stdout, stderr } = job.args;
+    return ctx.processes.start(job.id, check(processSpec, { name, work_dir, args, env, stdout, stderr }, 'args'), ctx.origin);
+  },
+  [CANCEL_PROCESSES]: (_job, ctx) => ({ cancelled: ctx.processes.cancelAll() }),
   restart: (_job, ctx) => {
     ctx.restart();
     return 'restarting';

@@ -7,6 +7,7 @@ import { accessSync, constants, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse, TomlError } from 'smol-toml';
 import type { z } from 'zod';
+import { CANCEL_PROCESSES, START_PROCESS } from '../../protocol/process.js';
 import { Errors } from '../../shared/errors.js';
 import { levelsFromArray } from '../output/level-list.js';
 import { agentFileSchema, type AgentFile } from './schema.js';
@@ -17,6 +18,7 @@ import type { AgentConfig, LoggerConfig } from './types.js';
 export const BUILTIN_CMDS = [
   'execute', 'jumpscript', 'ping', 'kill', 'killall', 'get_msgs', 'get_process_stats',
   'get_cpu_info', 'get_mem_info', 'get_disk_info', 'get_nic_info', 'get_os_info', 'restart',
+  START_PROCESS, CANCEL_PROCESSES,
 ] as const;
 
 interface Problem {

@@ -30,7 +30,7 @@ export interface JobManagerOptions {
   logs: LogRouter;
   stats: StatsAggregator;
   specs: SpecContext;
-  builtins: Pick<BuiltinContext, 'messages' | 'sampler' | 'restart'>;
+  builtins: Pick<BuiltinContext, 'messages' | 'sampler' | 'restart' | 'processes'>;
   /** Sends a result to the controller the job came from (null: to every controller). */
   report: (result: Result, origin: string | null) => void;
   killGraceMs: number;
@@ -64,7 +64,7 @@ export class JobManager {
     if (this.jobs.has(job.id)) return this.report(job, origin, verdict('DUPLICATE_ID', `job ${job.id} is already active on this agent`));
     const builtin = BUILTINS[job.cmd];
     if (builtin) {
-      const ctx: BuiltinContext = { ...this.o.builtins, kill: (id) => this.kill(id), killAll: (except) => this.killAll(except), running: () => this.running() };
+      const ctx: BuiltinContext = { ...this.o.builtins, origin, kill: (id) => this.kill(id), killAll: (except) => this.killAll(except), running: () => this.running() };
       return void runBuiltin(builtin, job, ctx).then((outcome) => this.report(job, origin, outcome));
     }
     if (!runsProcess(job.cmd, this.o.specs.cmds)) return this.report(job, origin, verdict('UNKNOWN_CMD', `unknown command "${job.cmd}"`));

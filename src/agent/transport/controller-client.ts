@@ -7,11 +7,14 @@
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
+import { z } from 'zod';
 import type { Ack, AgentEvent, LogMessage, Result, StatsBatch } from '../../protocol/job.js';
+import type { ProcessExit } from '../../protocol/process.js';
 import { Errors, isCoxError } from '../../shared/errors.js';
 import type { ControllerConfig } from '../config/types.js';
 
 const MAX_BODY = 16 * 1024 * 1024;
+const acknowledged = z.object({ acknowledged: z.array(z.string()) });
 
 interface Reply {
   status: number;
@@ -81,6 +84,14 @@ export class ControllerClient {
 
   async stats(batch: StatsBatch): Promise<void> {
     await this.request('POST', `${this.nodePath}/stats`, { body: batch });
+  }
+
+  /** Reports finished named processes; answers the ids the controller acknowledged. */
+  async processExits(exits: ProcessExit[], signal: AbortSignal): Promise<string[]> {
+    const reply = await this.request('POST', `${this.nodePath}/processes/finished`, { body: exits, signal });
+    const parsed = acknowledged.safeParse(parseJson(reply.body, `${this.key}: process ends`));
+    if (!parsed.success) throw Errors.BAD_RESPONSE(`${this.key}: process ends: expected {acknowledged: [id, ...]}`);
+    return parsed.data.acknowledged;
   }
 
   async event(event: AgentEvent): Promise<void> {

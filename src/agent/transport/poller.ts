@@ -1,9 +1,11 @@
 /**
  * The long-poll loop for one controller: announce the agent (`startup` event), then poll for jobs
  * for as long as the agent runs. Any failure — controller down, refused, garbage — waits with
- * bounded exponential backoff and jitter, then starts again (announcing again if the announcement
- * itself failed). Only the first failure of a streak is a warning, so a controller that stays down
- * for an hour does not flood the log.
+ * bounded exponential backoff and jitter, then starts again, announcing the agent again first
+ * (`reconnect`): while it could not be reached the controller may have restarted, or stored an
+ * acknowledgement whose reply never came back, so it is told afresh what the agent holds. Only
+ * the first failure of a streak is a warning, so a controller that stays down for an hour does
+ * not flood the log.
  */
 import type { Logger } from 'pino';
 import type { AgentEvent } from '../../protocol/job.js';
@@ -13,7 +15,8 @@ import type { ControllerClient } from './controller-client.js';
 export interface PollerOptions {
   client: ControllerClient;
   roles: readonly string[];
-  startupEvent: AgentEvent;
+  /** What the agent says of itself, as it is at the moment of saying it. */
+  announcement: (name: 'startup' | 'reconnect') => AgentEvent;
   /** Handles one offer; the next poll starts when it resolves (after the ack, not the run). */
   onOffer: (raw: unknown, client: ControllerClient) => Promise<void>;
   logger: Logger;
@@ -40,12 +43,13 @@ export class Poller {
     const { client, logger } = this.opts;
     const signal = this.abort.signal;
     let announced = false;
+    let everAnnounced = false;
     let failures = 0;
     while (!signal.aborted) {
       try {
         if (!announced) {
-          await client.event(this.opts.startupEvent);
-          announced = true;
+          await client.event(this.opts.announcement(everAnnounced ? 'reconnect' : 'startup'));
+          announced = everAnnounced = true;
         }
         const offer = await client.poll(this.opts.roles, signal);
         if (failures > 0) logger.info({ controller: client.key, after: failures }, 'controller reachable again');
@@ -54,6 +58,7 @@ export class Poller {
       } catch (err) {
         if (signal.aborted) break;
         failures++;
+        announced = false;
         const delayMs = backoffDelay(this.opts.backoff, failures);
         const facts = { controller: client.key, err: (err as Error).message, retryInMs: delayMs };
         if (failures === 1) logger.warn(facts, 'controller poll failed');

@@ -66,7 +66,7 @@ export async function agentRoutes(app: FastifyInstance, { controller }: { contro
 
   app.post('/:gid/:nid/event', async (req) => {
     const n = await reported(req);
-    controller.event(n, check(agentEvent, req.body, 'body'));
+    await controller.event(n, check(agentEvent, req.body, 'body'));
     return { accepted: true };
   });
 

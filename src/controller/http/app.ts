@@ -10,6 +10,7 @@ import type { Controller } from '../controller.js';
 import { agentRoutes } from './agent-routes.js';
 import { authHook } from './auth.js';
 import { clientRoutes } from './client-routes.js';
+import { processRoutes } from './process-routes.js';
 
 export interface TlsOptions {
   cert: Buffer;
@@ -59,6 +60,7 @@ export async function buildControllerApp(opts: BuildOptions): Promise<FastifyIns
 
   await app.register(clientRoutes, { controller: opts.controller, scriptDir: opts.scriptDir });
   await app.register(agentRoutes, { controller: opts.controller });
+  await app.register(processRoutes, { controller: opts.controller });
   return app;
 }
 

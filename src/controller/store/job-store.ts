@@ -14,6 +14,7 @@
  * Every mutation is atomic. Times are epoch milliseconds passed in by the caller.
  */
 import type { Job, JobState, LogMessage, Offer, Result, StatsBatch } from '../../protocol/job.js';
+import type { NewProcess, ProcessStore } from './process-store.js';
 
 export interface NodeKey {
   gid: number;
@@ -35,6 +36,8 @@ export interface NewJob {
   failure?: string;
   /** Offered before every non-urgent job of the node. */
   urgent?: boolean;
+  /** The job starts this named process on its one target: both are stored, or neither. */
+  process?: NewProcess;
 }
 
 export interface JobView {
@@ -77,10 +80,15 @@ export interface StatsView {
 }
 
 /** Something changed that a waiter may care about. Emitted after the change is stored. */
-export type StoreEvent = { kind: 'work'; node: NodeKey } | { kind: 'done'; id: string };
+export type StoreEvent = { kind: 'work'; node: NodeKey } | { kind: 'done'; id: string } | { kind: 'finished' };
 
 export interface JobStore {
-  /** Stores a new job with its deliveries. Throws Errors.DUPLICATE_ID if the id exists. */
+  /** Named processes, on the same storage: a start is stored with its job atomically. */
+  readonly processes: ProcessStore;
+  /**
+   * Stores a new job with its deliveries. Throws Errors.DUPLICATE_ID if the id exists, and
+   * Errors.NAME_RUNNING if `process` names one still running on the target.
+   */
   create(entry: NewJob, now: number): Promise<JobView>;
   get(id: string): Promise<JobView | null>;
   /** Newest first. */
@@ -114,7 +122,8 @@ export interface JobStore {
   queueLengths(): Promise<Map<string, number>>;
   /**
    * Drops up to `limit` sessions not seen since `before`; their RUNNING deliveries end ERROR
-   * ("agent <gid>_<nid> lost"). Queued ones stay queued for the node's return.
+   * ("agent <gid>_<nid> lost"). Queued ones stay queued for the node's return, except the starts
+   * of named processes: those end lost with the node, and their starts are withdrawn (KILLED).
    */
   expireSessions(before: number, now: number, limit: number): Promise<NodeKey[]>;
 
@@ -126,7 +135,7 @@ export interface JobStore {
   putScript(hash: string, text: string, now: number): Promise<void>;
   script(hash: string): Promise<string | null>;
 
-  /** Deletes up to `limit` finished jobs, logs and unused scripts older than `before`. */
+  /** Deletes up to `limit` finished jobs, logs, unused scripts and handed-out processes older than `before`. */
   prune(before: number, limit: number): Promise<number>;
 
   /** Listens to changes; returns the unsubscribe function. */

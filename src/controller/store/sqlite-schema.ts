@@ -91,6 +91,35 @@ CREATE TABLE IF NOT EXISTS stats (
 CREATE INDEX IF NOT EXISTS stats_by_node ON stats(gid, nid);
 CREATE INDEX IF NOT EXISTS stats_received ON stats(received);
 
+-- Named processes (REFERENCE 3). id is also the id of the job that carries the start.
+CREATE TABLE IF NOT EXISTS processes (
+  id        TEXT PRIMARY KEY,
+  gid       INTEGER NOT NULL,
+  nid       INTEGER NOT NULL,
+  name      TEXT NOT NULL,
+  spec      TEXT NOT NULL,                     -- the ProcessSpec, JSON
+  created   INTEGER NOT NULL,
+  exit_code INTEGER,                           -- NULL while it has not finished
+  reason    TEXT NOT NULL DEFAULT '',
+  ended     INTEGER,
+  verdict   INTEGER NOT NULL DEFAULT 0,        -- 1: finished by the controller, without the agent's word
+  delivered TEXT                               -- key of the get_finished call that handed it out
+) WITHOUT ROWID;
+-- A name runs at most once per node; the index makes a second start fail atomically.
+CREATE UNIQUE INDEX IF NOT EXISTS processes_running ON processes(gid, nid, name) WHERE exit_code IS NULL;
+CREATE INDEX IF NOT EXISTS processes_undelivered ON processes(ended, id) WHERE exit_code IS NOT NULL AND delivered IS NULL;
+CREATE INDEX IF NOT EXISTS processes_batch ON processes(delivered) WHERE delivered IS NOT NULL;
+CREATE INDEX IF NOT EXISTS processes_delivered ON processes(ended) WHERE delivered IS NOT NULL;
+CREATE INDEX IF NOT EXISTS processes_created ON processes(created);
+
+CREATE TABLE IF NOT EXISTS node_cores (
+  gid      INTEGER NOT NULL,
+  nid      INTEGER NOT NULL,
+  cores    TEXT NOT NULL,                      -- JSON: hardware-thread ids per core
+  reported INTEGER NOT NULL,
+  PRIMARY KEY (gid, nid)
+) WITHOUT ROWID;
+
 CREATE TABLE IF NOT EXISTS scripts (
   hash TEXT PRIMARY KEY,
   text TEXT NOT NULL,

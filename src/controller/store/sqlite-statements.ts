@@ -1,8 +1,9 @@
-/** The prepared statements of SqliteJobStore, and the rows they return. */
+/** The prepared statements of SqliteJobStore, the rows they return, and a job's view from them. */
 import type Database from 'better-sqlite3';
-import type { JobState } from '../../protocol/job.js';
+import type { Job, JobState, Result } from '../../protocol/job.js';
 import type { DeliveryState } from '../dispatch/job-state.js';
-import type { NodeKey } from './job-store.js';
+import type { JobView, NodeKey } from './job-store.js';
+import { verdict } from './verdict.js';
 
 export interface JobRow {
   seq: number;
@@ -20,9 +21,11 @@ export interface DeliveryRow extends NodeKey {
   offers: number;
 }
 
+export type JobStatements = ReturnType<typeof jobStatements>;
+
 export function jobStatements(db: Database.Database) {
   const p = <P extends unknown[] = unknown[], R = unknown>(sql: string) => db.prepare<P, R>(sql);
-return {
+  return {
     insertJob: p('INSERT INTO jobs (id, spec, state, failure, created, finished) VALUES (?, ?, ?, ?, ?, ?)'),
     insertDelivery: p("INSERT INTO deliveries (seq, gid, nid, urgent, state) VALUES (?, ?, ?, ?, 'QUEUED')"),
     jobById: p<[string], JobRow>('SELECT * FROM jobs WHERE id = ?'),
@@ -53,4 +56,12 @@ return {
     dropDeliveries: p('DELETE FROM deliveries WHERE seq = ?'),
     dropJob: p('DELETE FROM jobs WHERE seq = ?'),
   };
+}
+
+/** The job with every delivery's result; a job that went nowhere carries the reason as its one result. */
+export function jobView(q: JobStatements, row: JobRow): JobView {
+  const job = JSON.parse(row.spec) as Job;
+  const results = q.results.all(row.seq).map((r) => JSON.parse(r.result) as Result);
+  if (row.failure !== null) results.push(verdict(job, null, 'ERROR', row.failure, row.created));
+  return { job, state: row.state, created: row.created, finished: row.finished, results };
 }

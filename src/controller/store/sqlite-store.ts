@@ -9,14 +9,17 @@ import { Errors } from '../../shared/errors.js';
 import { aggregateState } from '../dispatch/job-state.js';
 import { leaseVerdicts, lostReason } from '../dispatch/leases.js';
 import type { DeliveryRef, JobStore, JobSummary, JobView, KillOutcome, LeaseSweep, NewJob, NodeKey, Session, StoreEvent } from './job-store.js';
+import { SqliteProcesses } from './sqlite-processes.js';
 import { openDatabase } from './sqlite-schema.js';
-import { jobStatements, type JobRow } from './sqlite-statements.js';
+import { jobStatements, jobView, type JobRow } from './sqlite-statements.js';
 import { SqliteTelemetry } from './sqlite-telemetry.js';
+import { SqliteTx } from './sqlite-tx.js';
 import { verdict } from './verdict.js';
 
 export class SqliteJobStore extends SqliteTelemetry implements JobStore {
-  readonly #listeners = new Set<(e: StoreEvent) => void>();
+  readonly processes: SqliteProcesses;
   readonly #q;
+  readonly #tx: SqliteTx;
 
   /** `path` is the database file, or `:memory:`. */
   static open(path: string): SqliteJobStore {
@@ -26,12 +29,14 @@ export class SqliteJobStore extends SqliteTelemetry implements JobStore {
   private constructor(db: Database.Database) {
     super(db);
     this.#q = jobStatements(db);
+    this.#tx = new SqliteTx(db);
+    this.processes = new SqliteProcesses(db, this.#tx);
   }
 
   async create(entry: NewJob, now: number): Promise<JobView> {
     const { job, targets } = entry;
     const failed = targets.length === 0;
-    const seq = this.#tx((events) => {
+    const seq = this.#tx.run((events) => {
       let info;
       try {
         info = this.#q.insertJob.run(job.id, JSON.stringify(job), failed ? 'ERROR' : 'QUEUED', failed ? (entry.failure ?? 'no target') : null, now, failed ? now : null);
@@ -40,6 +45,7 @@ export class SqliteJobStore extends SqliteTelemetry implements JobStore {
         throw err;
       }
       const seq = Number(info.lastInsertRowid);
+      if (entry.process) this.processes.insertInTx(job.id, targets[0]!, entry.process, now);
       for (const t of targets) {
         this.#q.insertDelivery.run(seq, t.gid, t.nid, entry.urgent ? 1 : 0);
         events.push({ kind: 'work', node: { gid: t.gid, nid: t.nid } });
@@ -47,12 +53,12 @@ export class SqliteJobStore extends SqliteTelemetry implements JobStore {
       if (failed) events.push({ kind: 'done', id: job.id });
       return seq;
     });
-    return this.#view(this.#q.jobBySeq.get(seq)!);
+    return jobView(this.#q, this.#q.jobBySeq.get(seq)!);
   }
 
   async get(id: string): Promise<JobView | null> {
     const row = this.#q.jobById.get(id);
-    return row ? this.#view(row) : null;
+    return row ? jobView(this.#q, row) : null;
   }
 
   async list(filter: { state?: JobState; limit: number }): Promise<JobSummary[]> {
@@ -61,7 +67,7 @@ export class SqliteJobStore extends SqliteTelemetry implements JobStore {
   }
 
   async offerNext(node: NodeKey, lease: string, expiresAt: number): Promise<Offer | null> {
-    return this.#tx(() => {
+    return this.#tx.run(() => {
       const next = this.#q.nextQueued.get(node.gid, node.nid);
       if (!next) return null;
       this.#q.offer.run(lease, expiresAt, next.seq, node.gid, node.nid);
@@ -71,7 +77,7 @@ export class SqliteJobStore extends SqliteTelemetry implements JobStore {
   }
 
   async ack(node: NodeKey, id: string, lease: string, now: number): Promise<boolean> {
-    return this.#tx(() => {
+    return this.#tx.run(() => {
       const job = this.#q.jobById.get(id);
       if (!job || this.#q.ack.run(job.seq, node.gid, node.nid, lease, now).changes !== 1) return false;
       this.#refresh(job.seq, now, []);
@@ -80,7 +86,7 @@ export class SqliteJobStore extends SqliteTelemetry implements JobStore {
   }
 
   async expireLeases(now: number, maxOffers: number, limit: number): Promise<LeaseSweep> {
-    return this.#tx((events) => {
+    return this.#tx.run((events) => {
       const { reoffer, fail } = leaseVerdicts(this.#q.expired.all(now, limit), maxOffers);
       for (const l of reoffer) {
         this.#q.requeue.run(l.seq, l.gid, l.nid);
@@ -93,7 +99,7 @@ export class SqliteJobStore extends SqliteTelemetry implements JobStore {
   }
 
   async complete(node: NodeKey, result: Result, now: number): Promise<boolean> {
-    return this.#tx((events) => {
+    return this.#tx.run((events) => {
       const job = this.#q.jobById.get(result.id);
       const d = job && this.#q.delivery.get(job.seq, node.gid, node.nid);
       if (!job || !d || d.offers === 0) return false;
@@ -107,18 +113,9 @@ export class SqliteJobStore extends SqliteTelemetry implements JobStore {
   }
 
   async kill(id: string, now: number): Promise<KillOutcome | null> {
-    const holders = this.#tx((events) => {
+    const holders = this.#tx.run((events) => {
       const job = this.#q.jobById.get(id);
-      if (!job) return null;
-      const spec = JSON.parse(job.spec) as Job;
-      const holders: NodeKey[] = [];
-      for (const d of this.#q.deliveriesOf.all(job.seq)) {
-        if (d.state === 'QUEUED') this.#end(spec, d, 'KILLED', 'killed before it was delivered', now);
-        if (d.state === 'OFFERED') this.#end(spec, d, 'KILLED', 'killed while offered to the agent', now);
-        if (d.state === 'OFFERED' || d.state === 'RUNNING') holders.push({ gid: d.gid, nid: d.nid });
-      }
-      this.#refresh(job.seq, now, events);
-      return holders;
+      return job ? this.#killUntaken(job, 'killed', now, events) : null;
     });
     return holders === null ? null : { view: (await this.get(id))!, holders };
   }
@@ -128,7 +125,7 @@ export class SqliteJobStore extends SqliteTelemetry implements JobStore {
   }
 
   async keepAlive(nodes: NodeKey[], now: number): Promise<void> {
-    this.#tx(() => {
+    this.#tx.run(() => {
       for (const n of nodes) this.#q.keepAlive.run(now, n.gid, n.nid);
     });
   }
@@ -142,10 +139,12 @@ export class SqliteJobStore extends SqliteTelemetry implements JobStore {
   }
 
   async expireSessions(before: number, now: number, limit: number): Promise<NodeKey[]> {
-    return this.#tx((events) => {
+    return this.#tx.run((events) => {
       const stale = this.#q.stale.all(before, limit);
       for (const node of stale) {
         this.#q.dropSession.run(node.gid, node.nid);
+        // A process reported lost must not start when its node comes back.
+        for (const id of this.processes.loseNodeInTx(node, now, events)) this.#killUntaken(this.#q.jobById.get(id)!, 'withdrawn with its lost agent', now, events);
         for (const d of this.#q.runningOn.all(node.gid, node.nid)) this.#endAndRefresh(d, 'ERROR', lostReason(node), now, events);
       }
       return stale.map((n) => ({ gid: n.gid, nid: n.nid }));
@@ -153,27 +152,31 @@ export class SqliteJobStore extends SqliteTelemetry implements JobStore {
   }
 
   async prune(before: number, limit: number): Promise<number> {
-    return this.#tx(() => {
+    return this.#tx.run(() => {
       const jobs = this.#q.finishedBefore.all(before, limit);
       for (const { seq } of jobs) {
         this.#q.dropDeliveries.run(seq);
         this.#q.dropJob.run(seq);
       }
-      return jobs.length + this.pruneTelemetry(before, limit);
+      return jobs.length + this.pruneTelemetry(before, limit) + this.processes.pruneInTx(before, limit);
     });
   }
 
   subscribe(listener: (event: StoreEvent) => void): () => void {
-    this.#listeners.add(listener);
-    return () => this.#listeners.delete(listener);
+    return this.#tx.subscribe(listener);
   }
 
-  /** Runs `work` in one transaction, then tells listeners what changed. */
-  #tx<T>(work: (events: StoreEvent[]) => T): T {
-    const events: StoreEvent[] = [];
-    const out = this.db.transaction(() => work(events)).immediate();
-    for (const e of events) for (const l of this.#listeners) l(e);
-    return out;
+  /** Queued and offered deliveries end KILLED; answers the nodes that hold (or may hold) the job. */
+  #killUntaken(job: JobRow, why: string, now: number, events: StoreEvent[]): NodeKey[] {
+    const spec = JSON.parse(job.spec) as Job;
+    const holders: NodeKey[] = [];
+    for (const d of this.#q.deliveriesOf.all(job.seq)) {
+      if (d.state === 'QUEUED') this.#end(spec, d, 'KILLED', `${why} before it was delivered`, now);
+      if (d.state === 'OFFERED') this.#end(spec, d, 'KILLED', `${why} while offered to the agent`, now);
+      if (d.state === 'OFFERED' || d.state === 'RUNNING') holders.push({ gid: d.gid, nid: d.nid });
+    }
+    this.#refresh(job.seq, now, events);
+    return holders;
   }
 
   #endAndRefresh(d: NodeKey & { seq: number }, state: JobState, reason: string, now: number, events: StoreEvent[]): void {
@@ -192,13 +195,8 @@ export class SqliteJobStore extends SqliteTelemetry implements JobStore {
     const ended = TERMINAL_STATES.has(state);
     if (state === job.state && ended === (job.finished !== null)) return;
     this.#q.setJobState.run(state, ended ? (job.finished ?? now) : null, seq);
-    if (ended && job.finished === null) events.push({ kind: 'done', id: job.id });
-  }
-
-  #view(row: JobRow): JobView {
-    const job = JSON.parse(row.spec) as Job;
-    const results = this.#q.results.all(row.seq).map((r) => JSON.parse(r.result) as Result);
-    if (row.failure !== null) results.push(verdict(job, null, 'ERROR', row.failure, row.created));
-    return { job, state: row.state, created: row.created, finished: row.finished, results };
+    if (!ended || job.finished !== null) return;
+    events.push({ kind: 'done', id: job.id });
+    if (state !== 'SUCCESS') this.processes.startFailedInTx(job.id, state, jobView(this.#q, job).results[0], now, events);
   }
 }

@@ -2,9 +2,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SqliteJobStore } from '../../../src/controller/store/sqlite-store.js';
-import { storeConformance } from './store-conformance.js';
+import { processConformance } from './process-conformance.js';
+import { storeConformance, type StoreFixture } from './store-conformance.js';
 
-storeConformance('SQLite file', async () => {
+async function sqliteFile(): Promise<StoreFixture> {
   const dir = mkdtempSync(join(tmpdir(), 'cox-store-'));
   const file = join(dir, 'sub', 'controller.db');
   let store = SqliteJobStore.open(file);
@@ -16,4 +17,7 @@ storeConformance('SQLite file', async () => {
     },
     cleanup: async () => rmSync(dir, { recursive: true, force: true }),
   };
-});
+}
+
+storeConformance('SQLite file', sqliteFile);
+processConformance('SQLite file', sqliteFile);

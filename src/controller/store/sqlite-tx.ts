@@ -1,0 +1,26 @@
+/** Transactions on the controller's SQLite file, and the listeners told what each one changed. */
+import type Database from 'better-sqlite3';
+import type { StoreEvent } from './job-store.js';
+
+export class SqliteTx {
+  readonly #listeners = new Set<(e: StoreEvent) => void>();
+
+  constructor(private readonly db: Database.Database) {}
+
+  /**
+   * Runs `work` in one IMMEDIATE transaction (it takes the write lock at once, so two writers
+   * never both read and then race to upgrade), then tells listeners about `events` — only once
+   * the change is committed, so a listener never sees what a rollback undid.
+   */
+  run<T>(work: (events: StoreEvent[]) => T): T {
+    const events: StoreEvent[] = [];
+    const out = this.db.transaction(() => work(events)).immediate();
+    for (const e of events) for (const l of this.#listeners) l(e);
+    return out;
+  }
+
+  subscribe(listener: (event: StoreEvent) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+}
