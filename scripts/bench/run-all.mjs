@@ -79,6 +79,7 @@ const rows = [
     met(num(c.coxswain?.median_ms) && num(c.PM2?.median_ms) ? c.coxswain.median_ms <= 0.5 * c.PM2.median_ms : null) + ' (≤ 0.5 × PM2)'],
   ['crash → relaunch, p90 (ms)', 'p90_ms', c, 2, both('p90_ms'), ''],
   [`${thousand.settings.children} children up (s)`, 'up_s', t, 2, bothT('up_s'), met(num(t.coxswain?.up_s) ? t.coxswain.up_s <= 3 : null) + ' (≤ 3 s)'],
+  ['CPU used to bring them up (s, manager process)', 'up_cpu_s', t, 2, bothT('up_cpu_s'), ''],
   ['idle CPU with them (% of a core)', 'idle_cpu_pct', t, 2, bothT('idle_cpu_pct'),
     met(num(t.coxswain?.idle_cpu_pct) ? t.coxswain.idle_cpu_pct <= 1 : null) + ' (≤ 1 %)'],
   ['RSS with them (MB)', 'rss_mb', t, 0, bothT('rss_mb'), met(num(t.coxswain?.rss_mb) ? t.coxswain.rss_mb <= 200 : null) + ' (≤ 200 MB)'],

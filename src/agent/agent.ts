@@ -1,7 +1,8 @@
 /**
  * The node agent, assembled: history and message ids on disk, loggers, one client per
- * controller, the job manager, a long-poll loop per `[channel]` controller, stats timers, then
- * the jobs the agent owes itself — long-running jobs from the history and the startup tasks.
+ * controller, the named processes (with their journal and exit reporters), the job manager, a
+ * long-poll loop per `[channel]` controller, stats timers, then the jobs the agent owes itself —
+ * long-running jobs from the history and the startup tasks.
  * `startAgent` is the programmatic API: tests and benchmarks run many agents in one process.
  */
 import { mkdirSync } from 'node:fs';

@@ -9,9 +9,9 @@ import { job as jobSchema, TERMINAL_STATES, type AgentEvent, type Job, type JobA
 import { Errors } from '../shared/errors.js';
 import { check } from '../shared/validate.js';
 import { PollHub } from './dispatch/poll-hub.js';
-import { ControllerProcesses } from './processes.js';
 import { route, type Target } from './dispatch/routing.js';
 import { Waiters } from './dispatch/waiters.js';
+import { ControllerProcesses } from './processes.js';
 import { nodeName, type JobStore, type JobSummary, type JobView, type NodeKey } from './store/job-store.js';
 
 export interface ControllerOptions {
@@ -172,13 +172,14 @@ export class Controller {
   async #dispatch(job: Job): Promise<JobView> {
     const target: Target = { gid: job.gid, nid: job.nid, roles: job.roles, fanout: job.fanout };
     // An idle poller is live by definition, so the common case needs no session lookup.
-    const idle = target.fanout ? [] : route(target, this.polls.idle());
-    if (idle[0]) {
-      this.polls.reserve(idle[0]);
+    const idle = target.fanout ? null : this.polls.firstIdle(target);
+    if (idle) {
+      const node = { gid: idle.gid, nid: idle.nid };
+      this.polls.reserve(node);
       try {
-        return await this.store.create({ job, targets: idle }, this.now());
+        return await this.store.create({ job, targets: [node] }, this.now());
       } finally {
-        this.polls.reserve(idle[0], false);
+        this.polls.reserve(node, false);
       }
     }
     const [live, lengths] = await Promise.all([this.store.sessions(this.now() - this.#opts.ttlMs), this.store.queueLengths()]);

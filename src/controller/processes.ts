@@ -34,7 +34,7 @@ export interface CancelReport {
 /** Finished processes handed out per call, at most; the rest come with the next call. */
 export const TAKE_LIMIT = 10_000;
 
-export interface ProcessApiOptions {
+export interface ControllerProcessesOptions {
   store: JobStore;
   logger: Logger;
   now: () => number;
@@ -44,7 +44,7 @@ export interface ProcessApiOptions {
 export class ControllerProcesses {
   readonly #finished = new Waiters<null>();
 
-  constructor(private readonly o: ProcessApiOptions) {}
+  constructor(private readonly o: ControllerProcessesOptions) {}
 
   async start(req: StartRequest): Promise<StartedProcess> {
     const { node: name, ...spec } = req;
@@ -78,14 +78,15 @@ export class ControllerProcesses {
   /** Finished processes not handed out before; waits up to `waitMs` for the first if there is none. */
   async take(key: string, waitMs: number, signal?: AbortSignal): Promise<FinishedProcess[]> {
     // Registered before looking, so a process finishing in between still wakes it.
-    const wait = this.#finished.add('finished', null, waitMs, signal);
+    const wait = waitMs > 0 ? this.#finished.add('finished', null, waitMs, signal) : null;
     const found = await this.o.store.processes.take(key, TAKE_LIMIT);
-    if (found.length > 0 || waitMs <= 0) {
-      wait.cancel();
+    if (found.length > 0 || !wait) {
+      wait?.cancel();
       return found;
     }
     await wait.promise;
-    return this.o.store.processes.take(key, TAKE_LIMIT);
+    // A caller that went away would never see what it took.
+    return signal?.aborted ? [] : this.o.store.processes.take(key, TAKE_LIMIT);
   }
 
   list(limit: number): Promise<ProcessView[]> {

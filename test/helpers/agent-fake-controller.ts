@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import type { TLSSocket } from 'node:tls';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { agentEvent, job as jobSchema, logBatch, result as resultSchema, statsBatch, type AgentEvent, type Job, type LogMessage, type Result, type StatsBatch } from '../../src/protocol/job.js';
+import { processExits, type ProcessExit } from '../../src/protocol/process.js';
 import { waitUntil } from './wait.js';
 
 export interface FakeControllerOptions {
@@ -34,6 +35,8 @@ export class FakeController {
   readonly logBatches: number[] = [];
   readonly stats: StatsBatch[] = [];
   readonly events: AgentEvent[] = [];
+  /** Named processes' ends the agent reported (each acknowledged). */
+  readonly exits: ProcessExit[] = [];
   readonly acks: { id: string; ok: boolean }[] = [];
   readonly polls: { path: string; roles: string[] }[] = [];
   /** Subject CNs of the client certificates that came with requests. */
@@ -179,6 +182,11 @@ export async function startFakeController(opts: FakeControllerOptions = {}): Pro
     const event = validated(agentEvent, req.body, reply);
     if (event) fake.events.push(event);
     return { ok: event !== null };
+  });
+  app.post('/:gid/:nid/processes/finished', async (req, reply) => {
+    const exits = validated(processExits, req.body, reply);
+    if (exits) fake.exits.push(...exits);
+    return { acknowledged: (exits ?? []).map((e) => e.id) };
   });
   app.get('/script', async (req, reply) => {
     const text = fake.scripts.get((req.query as { hash?: string }).hash ?? '');

@@ -52,14 +52,23 @@ async function refuse(raw: unknown, client: ControllerClient, deps: IntakeDeps, 
   deps.manager.refuse(jobSchema.parse({ id, cmd: typeof cmd === 'string' && cmd !== '' ? cmd : 'invalid' }), client.key, reason);
 }
 
-/** Retries a lost connection, never a controller's answer. */
+/**
+ * Retries a lost connection, never a controller's answer. A refusal after a lost attempt is
+ * ambiguous — that attempt may have been stored, and its reply lost — so it fails like the lost
+ * connection it may be: the poller then announces the agent again, and the controller learns
+ * which of the processes it handed over the agent actually holds.
+ */
 async function ack(client: ControllerClient, id: string, lease: string): Promise<boolean> {
   for (let n = 1; ; n++) {
+    let ok: boolean;
     try {
-      return await client.ack(id, lease);
+      ok = await client.ack(id, lease);
     } catch (err) {
       if (n >= ACK_ATTEMPTS || !isCoxError(err, Errors.UNREACHABLE)) throw err;
       await sleep(100 * n);
+      continue;
     }
+    if (!ok && n > 1) throw Errors.UNREACHABLE(`${client.key}: the reply to the acknowledgement of ${id} was lost, and it may have been stored`);
+    return ok;
   }
 }

@@ -21,9 +21,10 @@ export interface NamedProcessesOptions {
   logger: Logger;
   /** A process's end is in the journal: report it to the controller `origin`. */
   onExit: (origin: string) => void;
-  /** How often adopted processes are checked (default 200 ms). */
-  watchMs?: number;
 }
+
+/** How often adopted processes are checked: the kernel will not tell us when they end. */
+const WATCH_MS = 200;
 
 interface Live extends RunningRecord {
   adopted: boolean;
@@ -41,7 +42,7 @@ export class NamedProcesses {
       else this.#ended(r, EXIT_LOST, 'ended while the agent was down; exit status unknown');
     }
     if (this.#live.size > 0) o.logger.info({ processes: [...this.#live.values()].map((p) => p.name) }, 'adopted processes started before the agent restarted');
-    this.#watch = setInterval(() => this.#checkAdopted(), o.watchMs ?? 200);
+    this.#watch = setInterval(() => this.#checkAdopted(), WATCH_MS);
   }
 
   /** Starts `spec` as the process `id`; its end (even a failure to start) comes through onExit. */

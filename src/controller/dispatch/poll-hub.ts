@@ -4,7 +4,7 @@
  * asked first instead of a random one.
  */
 import { nodeName, type NodeKey } from '../store/job-store.js';
-import type { Candidate } from './routing.js';
+import { matchesNode, type Target } from './routing.js';
 import { Waiters, type Waiting } from './waiters.js';
 
 interface Poll {
@@ -26,14 +26,21 @@ export class PollHub {
     this.#polls.wake(nodeName(node));
   }
 
-  /** One candidate per node with an unreserved pending poll; `idleSince` is its earliest poll. */
-  idle(): Candidate[] {
-    const byNode = new Map<string, Candidate>();
-    for (const w of this.#polls.waiting()) {
-      if (w.meta.reserved || byNode.has(w.key)) continue;
-      byNode.set(w.key, { ...w.meta.node, roles: w.meta.roles, idleSince: w.order, queued: 0 });
+  /**
+   * The idle node (an unreserved pending poll) that has waited longest and matches `target`, or
+   * null. Called on every submit with up to thousands of pollers waiting, so it allocates nothing,
+   * looks a node id up directly, and stops at the first match: nodes come in the order their
+   * earliest pending poll began.
+   */
+  firstIdle(target: Target): NodeKey | null {
+    if (target.gid !== null && target.nid !== null) {
+      const [first] = this.#polls.on(nodeName({ gid: target.gid, nid: target.nid }));
+      return first && !first.meta.reserved && matchesNode(target, first.meta.node, first.meta.roles) ? first.meta.node : null;
     }
-    return [...byNode.values()];
+    for (const w of this.#polls.firstOfEachKey()) {
+      if (!w.meta.reserved && matchesNode(target, w.meta.node, w.meta.roles)) return w.meta.node;
+    }
+    return null;
   }
 
   /** Marks (or unmarks) a node's polls as taken by a job being stored for it. */

@@ -22,9 +22,13 @@ export interface Candidate extends NodeKey {
 }
 
 export function matches(target: Target, c: Candidate): boolean {
-  if (target.gid !== null && c.gid !== target.gid) return false;
-  if (target.nid !== null && c.nid !== target.nid) return false;
-  return target.roles.every((r) => r === '*' || c.roles.includes(r));
+  return matchesNode(target, c, c.roles);
+}
+
+export function matchesNode(target: Target, node: NodeKey, roles: readonly string[]): boolean {
+  if (target.gid !== null && node.gid !== target.gid) return false;
+  if (target.nid !== null && node.nid !== target.nid) return false;
+  return target.roles.every((r) => r === '*' || roles.includes(r));
 }
 
 const byNode = (a: NodeKey, b: NodeKey) => a.gid - b.gid || a.nid - b.nid;

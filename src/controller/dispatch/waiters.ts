@@ -49,6 +49,14 @@ export class Waiters<M> {
     return this.#byKey.get(key) ?? [];
   }
 
+  /** The earliest wait of each key; keys in the order their first wait began. */
+  *firstOfEachKey(): Generator<Waiting<M>> {
+    for (const set of this.#byKey.values()) {
+      const [first] = set;
+      if (first) yield first;
+    }
+  }
+
   /** Every wait, grouped by key; keys in the order their first wait began. */
   *waiting(): Generator<Waiting<M>> {
     for (const set of this.#byKey.values()) yield* set;

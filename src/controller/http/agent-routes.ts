@@ -7,6 +7,7 @@
  *   POST /{gid}/{nid}/stats   StatsBatch
  *   POST /{gid}/{nid}/event   AgentEvent, e.g. {"name": "startup"}
  *   GET  /script?hash=<sha256>  a jumpscript's text
+ * (named processes add POST /{gid}/{nid}/processes/finished: see process-routes.ts).
  * Every report counts as a sign of life, so a node too busy to poll is not declared lost.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';

@@ -10,6 +10,7 @@
  *   GET  /api/stats?gid=&nid=      a node's latest stats batch and recent history
  *   POST /api/executeJumpScript    {organization, name, gid?, nid?, role?, args?, timeout?, wait?, queue?}
  *   GET  /api/health               {ok: true}
+ * Named processes and resources are under /api/processes and /api/resources (process-routes.ts).
  */
 import type { FastifyInstance } from 'fastify';
 import { check } from '../../shared/validate.js';

@@ -63,10 +63,11 @@ export class SqliteProcesses implements ProcessStore {
     }
   }
 
-  /** A start job ended without the agent saying it started the process: it never ran. */
-  startFailedInTx(id: string, state: JobState, result: Result | undefined, now: number, events: StoreEvent[]): void {
+  /** A job ended other than SUCCESS: if it was a start, its process never ran. */
+  startFailedInTx(id: string, state: JobState, resultOf: () => Result | undefined, now: number, events: StoreEvent[]): void {
     const row = this.#q.byId.get(id);
     if (!row || row.exit_code !== null) return;
+    const result = resultOf();
     const why = result?.data || result?.critical || '';
     this.#finish(row.id, EXIT_NOT_STARTED, `not started: its start ended ${state}${why ? ` (${why})` : ''}`, now, true, events);
   }
@@ -109,6 +110,7 @@ export class SqliteProcesses implements ProcessStore {
         if (ours && (row.exit_code === null || (row.verdict === 1 && row.delivered === null))) this.#finish(e.id, e.exit_code, e.reason, e.ended, false, events);
         return e.id;
       }),
+      { durable: true },
     );
   }
 
@@ -119,7 +121,7 @@ export class SqliteProcesses implements ProcessStore {
       const rows = this.#q.undelivered.all(limit);
       for (const r of rows) this.#q.deliver.run(key, r.id);
       return rows.map(finished);
-    });
+    }, { durable: true });
   }
 
   async unstarted(): Promise<string[]> {

@@ -197,6 +197,6 @@ export class SqliteJobStore extends SqliteTelemetry implements JobStore {
     this.#q.setJobState.run(state, ended ? (job.finished ?? now) : null, seq);
     if (!ended || job.finished !== null) return;
     events.push({ kind: 'done', id: job.id });
-    if (state !== 'SUCCESS') this.processes.startFailedInTx(job.id, state, jobView(this.#q, job).results[0], now, events);
+    if (state !== 'SUCCESS') this.processes.startFailedInTx(job.id, state, () => jobView(this.#q, job).results[0], now, events);
   }
 }

@@ -12,11 +12,19 @@ export class SqliteTx {
    * never both read and then race to upgrade), then tells listeners about `events` — only once
    * the change is committed, so a listener never sees what a rollback undid.
    */
-  run<T>(work: (events: StoreEvent[]) => T): T {
+  run<T>(work: (events: StoreEvent[]) => T, opts: { durable?: boolean } = {}): T {
     const events: StoreEvent[] = [];
-    const out = this.db.transaction(() => work(events)).immediate();
-    for (const e of events) for (const l of this.#listeners) l(e);
-    return out;
+    // The file's NORMAL loses nothing when the process dies, only the last commits in a power cut.
+    // A commit that another party acts on at once — an agent forgets what was acknowledged, a
+    // client was handed a process — is synced to disk first, so a power cut cannot undo it.
+    if (opts.durable) this.db.pragma('synchronous = FULL');
+    try {
+      const out = this.db.transaction(() => work(events)).immediate();
+      for (const e of events) for (const l of this.#listeners) l(e);
+      return out;
+    } finally {
+      if (opts.durable) this.db.pragma('synchronous = NORMAL');
+    }
   }
 
   subscribe(listener: (event: StoreEvent) => void): () => void {

@@ -35,14 +35,20 @@ describe('Waiters', () => {
 });
 
 describe('PollHub', () => {
-  it('lists idle nodes once each, oldest poll first, leaving reserved ones out', () => {
+  it('finds the idle node that waited longest and matches, leaving reserved ones out', () => {
     const hub = new PollHub();
+    const any = { gid: null, nid: null, roles: ['*'], fanout: false };
     hub.wait({ gid: 1, nid: 2 }, ['a'], 60_000);
     hub.wait({ gid: 1, nid: 1 }, ['b'], 60_000);
     hub.wait({ gid: 1, nid: 2 }, ['a'], 60_000);
-    expect(hub.idle().map((c) => [c.nid, c.idleSince])).toEqual([[2, 1], [1, 2]]);
+    expect(hub.firstIdle(any)).toEqual({ gid: 1, nid: 2 });
+    expect(hub.firstIdle({ ...any, roles: ['b'] })).toEqual({ gid: 1, nid: 1 });
+    expect(hub.firstIdle({ ...any, roles: ['c'] })).toBeNull();
+    expect(hub.firstIdle({ ...any, gid: 1, nid: 1 })).toEqual({ gid: 1, nid: 1 });
+    expect(hub.firstIdle({ ...any, gid: 1, nid: 1, roles: ['a'] })).toBeNull();
+    expect(hub.firstIdle({ ...any, nid: 1 })).toEqual({ gid: 1, nid: 1 });
     hub.reserve({ gid: 1, nid: 2 });
-    expect(hub.idle().map((c) => c.nid)).toEqual([1]);
+    expect(hub.firstIdle(any)).toEqual({ gid: 1, nid: 1 });
     hub.reserve({ gid: 1, nid: 2 }, false);
     expect(hub.nodes()).toEqual([{ gid: 1, nid: 2 }, { gid: 1, nid: 1 }]);
     hub.close();
