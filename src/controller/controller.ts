@@ -50,6 +50,8 @@ export class Controller {
   readonly processes: ControllerProcesses;
   readonly now: () => number;
   readonly #jobs = new Waiters<null>();
+  /** When each node's sign of life was last written to the store, and with which roles. */
+  readonly #seen = new Map<string, { roles: string; at: number }>();
   readonly #log: Logger;
   readonly #opts: ControllerOptions;
   readonly #unsubscribe: () => void;
@@ -70,7 +72,7 @@ export class Controller {
   /** A long poll: the node's next job, leased until the ack timeout, or null when the wait ends. */
   async poll(node: NodeKey, roles: string[], timeoutMs: number, signal?: AbortSignal): Promise<Offer | null> {
     const deadline = this.now() + Math.min(timeoutMs, this.#opts.pollTimeoutMs);
-    await this.store.touch(node, roles, this.now());
+    await this.#touch(node, roles);
     for (;;) {
       // An offer to a poll whose client already left would only sit out its lease.
       if (signal?.aborted) return null;
@@ -96,7 +98,26 @@ export class Controller {
 
   /** Any report from an agent shows it is alive, even when it is too busy to poll. */
   async sawAgent(node: NodeKey): Promise<void> {
-    await this.store.keepAlive([node], this.now());
+    const now = this.now();
+    const seen = this.#seen.get(nodeName(node));
+    if (seen && now - seen.at < this.#opts.ttlMs / 4) return;
+    await this.store.keepAlive([node], now);
+    if (seen) seen.at = now;
+  }
+
+  /**
+   * Records a poll in the store only when its roles changed or the stored sign of life is older
+   * than a quarter of the TTL: one write per poll was a third of a job's cost, and a node whose
+   * last_seen lags by less than TTL/4 is never taken for lost.
+   */
+  async #touch(node: NodeKey, roles: string[]): Promise<void> {
+    const now = this.now();
+    const key = nodeName(node);
+    const rolesKey = roles.join('\n');
+    const seen = this.#seen.get(key);
+    if (seen && seen.roles === rolesKey && now - seen.at < this.#opts.ttlMs / 4) return;
+    await this.store.touch(node, roles, now);
+    this.#seen.set(key, { roles: rolesKey, at: now });
   }
 
   async event(node: NodeKey, event: AgentEvent): Promise<void> {
