@@ -8,7 +8,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync, statSync } from 'node:fs';
 import os from 'node:os';
 import { EXIT_NOT_STARTED, type ProcessSpec } from '../../protocol/process.js';
-import { signalGroup } from '../../hostmanager/process/native-process.js';
+import { signalGroup } from '../../shared/proc.js';
 
 /** How a process ended: its exit code (`-N` for signal N), and a word on why when not plain. */
 export type OnEnd = (exitCode: number, reason: string) => void;

@@ -9,8 +9,7 @@
  */
 import type { Logger } from 'pino';
 import { EXIT_LOST, type ProcessSpec } from '../../protocol/process.js';
-import { processStartTime } from '../../hostmanager/process/proc.js';
-import { signalGroup } from '../../hostmanager/process/native-process.js';
+import { processStartTime, signalGroup } from '../../shared/proc.js';
 import type { ProcessJournal, RunningRecord } from './journal.js';
 import { launch } from './launch.js';
 

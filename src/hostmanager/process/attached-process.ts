@@ -4,8 +4,8 @@
  * second instead (a signal-0 syscall; the start time guards against a reused pid). Once it dies it
  * is relaunched as our own child, and from then on exits are seen as events again.
  */
-import { isRunning, processStartTime } from './proc.js';
-import { signalGroup, type NativeProcessEvents } from './native-process.js';
+import { isRunning, processStartTime, signalGroup } from '../../shared/proc.js';
+import type { NativeProcessEvents } from './native-process.js';
 
 export const ATTACHED_POLL_MS = 1_000;
 const STOPPING_POLL_MS = 50;

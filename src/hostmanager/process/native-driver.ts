@@ -9,7 +9,7 @@ import type { LaunchSpec } from '../../site-config/types.js';
 import type { StateDir } from '../state/state-dir.js';
 import { AttachedProcess } from './attached-process.js';
 import { NativeProcess, type NativeProcessEvents } from './native-process.js';
-import { processStartTime } from './proc.js';
+import { processStartTime } from '../../shared/proc.js';
 
 /** Environment variable that marks a process as a child of the host manager using that state dir. */
 export const STATE_MARKER = 'COX_STATE_DIR';

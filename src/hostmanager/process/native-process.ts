@@ -7,6 +7,7 @@
 import { spawn } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, statSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
+import { signalGroup } from '../../shared/proc.js';
 import type { LaunchSpec } from '../../site-config/types.js';
 
 export interface NativeProcessEvents {
@@ -85,14 +86,6 @@ export class NativeProcess {
 
   get running(): boolean {
     return this.alive;
-  }
-}
-
-export function signalGroup(pgid: number, signal: NodeJS.Signals): void {
-  try {
-    process.kill(-pgid, signal);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw err;
   }
 }
 

@@ -1,4 +1,4 @@
-/** Facts about processes from /proc, used to recognise our own children after a restart. */
+/** Facts about processes from /proc, and process-group signalling, for every supervisor here. */
 import { readdirSync, readFileSync } from 'node:fs';
 
 /**
@@ -53,5 +53,14 @@ function processGroup(pid: number): number | null {
     return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]);
   } catch {
     return null;
+  }
+}
+
+/** Signals a whole process group; a no-op once the group is gone. */
+export function signalGroup(pgid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pgid, signal);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw err;
   }
 }
