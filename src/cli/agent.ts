@@ -6,8 +6,6 @@
  */
 import { Command, Option } from 'commander';
 import pino from 'pino';
-import { startAgent } from '../agent/agent.js';
-import { loadAgentConfig } from '../agent/config/load.js';
 
 const EXIT_RESTART = 75;
 
@@ -16,7 +14,9 @@ export function agentCommand(): Command {
     .description('run the node agent: long-poll the controllers and run their jobs')
     .requiredOption('-c, --config <file>', 'agent configuration (TOML, agent2 format)')
     .addOption(new Option('--log-level <level>', 'agent log level').choices(['debug', 'info', 'warn', 'error']).default('info'))
-    .action((opts: { config: string; logLevel: string }) => {
+    .action(async (opts: { config: string; logLevel: string }) => {
+      // Loaded on use, so the other subcommands start fast.
+      const [{ startAgent }, { loadAgentConfig }] = await Promise.all([import('../agent/agent.js'), import('../agent/config/load.js')]);
       const config = loadAgentConfig(opts.config);
       const logger = pino({ level: opts.logLevel, base: { node: `${config.gid}_${config.nid}` } });
       const agent = startAgent(config, { logger, onRestart: () => process.exit(EXIT_RESTART) });

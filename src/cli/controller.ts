@@ -4,13 +4,13 @@
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { ControllerClient, DEFAULT_CONTROLLER_URL } from '../client/controller-client.js';
-import { runControllerDaemon } from '../controller/daemon.js';
 import { withControllerOptions } from '../controller/options.js';
 
 export function controllerCommand(): Command {
   return withControllerOptions(new Command('controller'))
     .description('run the job controller: agents long-poll it for jobs, clients submit jobs to it')
-    .action(async (_opts, cmd: Command) => runControllerDaemon(cmd));
+    // Loaded on use: client subcommands should not pay for SQLite and the server.
+    .action(async (_opts, cmd: Command) => (await import('../controller/daemon.js')).runControllerDaemon(cmd));
 }
 
 export interface ControllerConnection {
