@@ -38,6 +38,8 @@ export async function runHostManagerDaemon(cmd: Command): Promise<void> {
     dockerServicePrefix: opts.dockerServicePrefix,
     dockerCompose: opts.dockerCompose,
     dockerComposeBin: opts.dockerComposeBin,
+    // dockerode takes a sixth of a second to load; hosts without compose files skip it.
+    ...(opts.dockerCompose.length ? { dockerClient: new (await import('dockerode')).default() } : {}),
     ...(opts.initialState ? { initialState: opts.initialState } : {}),
     onDie: () => void shutdown('die'),
   });

@@ -14,6 +14,7 @@ import type { RestartPolicyConfig } from './child/restart-policy.js';
 import { watchFile } from './config-watch.js';
 import { registerDockerOps } from './docker/docker-ops.js';
 import { DockerSide } from './docker/docker-side.js';
+import type Docker from 'dockerode';
 import { registerHostManagerOps } from './ops.js';
 import { runChildLogic } from './child/run-child.js';
 import { nativeRunner, STATE_MARKER } from './process/native-driver.js';
@@ -33,6 +34,8 @@ export interface HostManagerOptions {
   /** `--docker-compose`: compose files whose services are docker children and passive rows. */
   dockerCompose?: string[];
   dockerComposeBin?: string;
+  /** The engine client, required with `dockerCompose` (engine named by DOCKER_HOST, else the local socket). */
+  dockerClient?: Docker;
   /** Called when the `die` task asks the process to exit. */
   onDie?: () => void;
 }
@@ -55,8 +58,9 @@ export class HostManager {
     this.logger = opts.logger;
     this.state = new StateDir(opts.stateDir);
     this.registry = new OpRegistry({ logger: opts.logger.child({ component: 'ops' }) });
-    this.docker = opts.dockerCompose?.length
+    this.docker = opts.dockerCompose?.length && opts.dockerClient
       ? new DockerSide({
+          docker: opts.dockerClient,
           files: opts.dockerCompose,
           prefix: opts.dockerServicePrefix ?? 'ocs-',
           bin: opts.dockerComposeBin,

@@ -3,7 +3,7 @@
  * engine view, the compose files (parsed, watched), the compose CLI and the children's runner.
  */
 import { resolve } from 'node:path';
-import Docker from 'dockerode';
+import type Docker from 'dockerode';
 import type { Logger } from 'pino';
 import type { Adoptee } from '../child/child.machine.js';
 import type { ChildRunner } from '../child/run-child.js';
@@ -25,8 +25,8 @@ export interface DockerSideOptions {
   report: (file: string, ok: boolean, message: string) => void;
   /** Called whenever what the inventory resolves or shows may have changed. */
   onChange: () => void;
-  /** Defaults to the engine named by DOCKER_HOST, else /var/run/docker.sock. */
-  docker?: Docker;
+  /** The engine client; the caller loads dockerode, so hosts without compose files never do. */
+  docker: Docker;
 }
 
 export class DockerSide {
@@ -39,7 +39,7 @@ export class DockerSide {
 
   constructor(private readonly opts: DockerSideOptions) {
     const logger = opts.logger.child({ component: 'docker' });
-    this.engine = new DockerEngine(opts.docker ?? new Docker(), logger);
+    this.engine = new DockerEngine(opts.docker, logger);
     this.inventory = new ComposeInventory({ files: opts.files, prefix: opts.prefix, engine: this.engine, report: opts.report });
     this.compose = new ComposeCli(opts.bin);
     this.runner = dockerRunner({ engine: this.engine, compose: this.compose, inventory: this.inventory, logger, disowned: () => this.disowned });
