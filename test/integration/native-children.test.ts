@@ -78,4 +78,13 @@ describe('native children (real processes)', () => {
     const s = await waitUntil(() => (t.state('ghost')?.next_action === 'start_at' ? t.state('ghost') : null), 5_000, 'start_at');
     expect(s.reason).toMatch(/^failed to start: \/nonexistent\/agent: spawn \/nonexistent\/agent ENOENT; retrying in 60 s$/);
   });
+
+  it('names a missing working directory rather than the command', async () => {
+    t = makeSupervisor();
+    const bad = nodeInstance('lost', 'sleeper.mjs');
+    bad.launch = { ...bad.launch!, cwd: '/nonexistent/dir' };
+    t.apply([bad]);
+    const s = await waitUntil(() => (t.state('lost')?.next_action === 'start_at' ? t.state('lost') : null), 5_000, 'start_at');
+    expect(s.reason).toBe('failed to start: working directory /nonexistent/dir does not exist; retrying in 60 s');
+  });
 });

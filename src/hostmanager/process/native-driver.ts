@@ -39,8 +39,10 @@ export function nativeRunner(opts: NativeDriverOptions): ChildRunner {
         report({ type: 'SPAWNED', pid });
       },
       onExit: (code, signal) => {
-        state?.removeHandle(instanceId);
         report({ type: 'EXITED', code, signal });
+        // After the report, so a relaunch is not held up; the new child's handle is written only
+        // once it has spawned, which is never within this same tick.
+        state?.removeHandle(instanceId);
       },
       onSpawnError: (message, recoverable) => report({ type: 'SPAWN_FAILED', message, recoverable }),
     };

@@ -34,17 +34,19 @@ export class NativeProcess {
     private readonly marker: Record<string, string> = {},
   ) {}
 
+  /**
+   * Launches the child. A relaunch after a crash is on the critical path, so it does the least
+   * before `spawn`: no directory checks unless something failed, and bookkeeping after.
+   */
   start(): void {
     const [command, ...args] = this.launch.argv;
-    const problem = command === undefined ? 'empty command' : missingDirectory(this.launch.cwd);
-    if (problem) {
-      queueMicrotask(() => this.events.onSpawnError(problem, false));
+    if (command === undefined) {
+      queueMicrotask(() => this.events.onSpawnError('empty command', false));
       return;
     }
     let fd: number;
     try {
-      mkdirSync(this.logDir, { recursive: true });
-      fd = openSync(logFileFor(this.logDir, this.instanceId), 'a');
+      fd = openLog(this.logDir, logFileFor(this.logDir, this.instanceId));
     } catch (err) {
       const message = `cannot open log file in ${this.logDir}: ${(err as Error).message}`;
       queueMicrotask(() => this.events.onSpawnError(message, true));
@@ -65,14 +67,18 @@ export class NativeProcess {
       });
       child.once('error', (err: NodeJS.ErrnoException) => {
         if (this.alive) return; // errors after spawn (e.g. a failed kill) surface as exit events
+        // A missing cwd also fails as ENOENT, naming the command: say what is really missing.
+        const cwdProblem = err.code === 'ENOENT' ? missingDirectory(this.launch.cwd) : null;
         const recoverable = err.code !== 'ENOENT' && err.code !== 'EACCES';
-        this.events.onSpawnError(`${command}: ${err.message}`, recoverable);
+        this.events.onSpawnError(cwdProblem ?? `${command}: ${err.message}`, recoverable);
       });
       child.once('exit', (code, signal) => {
         this.alive = false;
-        // Grandchildren left in the group would outlive their parent and hold its resources.
-        this.signalGroup('SIGKILL');
+        const pgid = this.pid;
         this.events.onExit(code, signal);
+        // Grandchildren left in the group would outlive their parent and hold its resources.
+        // Killed after reporting, so a relaunch is not held up by it; the new child has its own group.
+        if (pgid !== null) signalGroup(pgid, 'SIGKILL');
       });
     } finally {
       closeSync(fd);
@@ -86,6 +92,16 @@ export class NativeProcess {
 
   get running(): boolean {
     return this.alive;
+  }
+}
+
+function openLog(dir: string, file: string): number {
+  try {
+    return openSync(file, 'a');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    mkdirSync(dir, { recursive: true });
+    return openSync(file, 'a');
   }
 }
 
