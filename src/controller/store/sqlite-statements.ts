@@ -39,7 +39,10 @@ export function jobStatements(db: Database.Database) {
     setJobState: p('UPDATE jobs SET state = ?, finished = ? WHERE seq = ?'),
     nextQueued: p<[number, number], { seq: number }>("SELECT seq FROM deliveries WHERE gid = ? AND nid = ? AND state = 'QUEUED' ORDER BY urgent DESC, seq LIMIT 1"),
     offer: p("UPDATE deliveries SET state = 'OFFERED', lease = ?, lease_expires = ?, offers = offers + 1 WHERE seq = ? AND gid = ? AND nid = ? AND state = 'QUEUED'"),
-    ack: p("UPDATE deliveries SET state = 'RUNNING', lease = NULL, lease_expires = NULL WHERE seq = ? AND gid = ? AND nid = ? AND state = 'OFFERED' AND lease = ? AND lease_expires >= ?"),
+    // The lease stays on the running delivery, so the same acknowledgement sent again (its first
+    // reply lost) is recognised and answered alike instead of leaving the agent in doubt.
+    ack: p("UPDATE deliveries SET state = 'RUNNING', lease_expires = NULL WHERE seq = ? AND gid = ? AND nid = ? AND state = 'OFFERED' AND lease = ? AND lease_expires >= ?"),
+    acked: p("SELECT 1 AS yes FROM deliveries WHERE seq = ? AND gid = ? AND nid = ? AND state = 'RUNNING' AND lease = ?"),
     expired: p<[number, number], DeliveryRow & { id: string }>(
       "SELECT d.seq, d.gid, d.nid, d.state, d.offers, j.id FROM deliveries d JOIN jobs j ON j.seq = d.seq WHERE d.state = 'OFFERED' AND d.lease_expires < ? ORDER BY d.seq LIMIT ?",
     ),

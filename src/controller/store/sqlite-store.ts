@@ -79,9 +79,12 @@ export class SqliteJobStore extends SqliteTelemetry implements JobStore {
   async ack(node: NodeKey, id: string, lease: string, now: number): Promise<boolean> {
     return this.#tx.run(() => {
       const job = this.#q.jobById.get(id);
-      if (!job || this.#q.ack.run(job.seq, node.gid, node.nid, lease, now).changes !== 1) return false;
-      this.#refresh(job.seq, now, []);
-      return true;
+      if (!job) return false;
+      if (this.#q.ack.run(job.seq, node.gid, node.nid, lease, now).changes === 1) {
+        this.#refresh(job.seq, now, []);
+        return true;
+      }
+      return this.#q.acked.get(job.seq, node.gid, node.nid, lease) !== undefined;
     });
   }
 
