@@ -2,14 +2,15 @@
  * Runs the real `cox hostmanager` (the built dist/) on a temporary SCF, listening on a free
  * loopback port, and tears it down after the test. Children are fixture scripts.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { FIXTURES } from './instances.js';
 
-export const COX = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
+import { spawnCoxDaemon } from './cox-daemon.js';
+
+export { COX } from './cox-daemon.js';
 
 export interface Daemon {
   url: string;
@@ -50,37 +51,14 @@ export async function startDaemon(scf: string, args: string[] = []): Promise<Dae
 /** Starts a host manager on `<dir>/site.yaml` with state in `<dir>/state`, e.g. again after a crash. */
 export async function startDaemonIn(dir: string, args: string[] = []): Promise<Daemon> {
   const file = join(dir, 'site.yaml');
-  const proc = spawn(process.execPath, [COX, 'hostmanager', '--site-file', file, '--site-host', 'testhost', '--port', '0', '--state-dir', join(dir, 'state'), ...args], {
-    cwd: dir,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  proc.stdout!.on('data', (d) => (out += d));
-  proc.stderr!.on('data', (d) => (out += d));
-  const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`host manager did not start:\n${out}`)), 10_000);
-    const check = () => {
-      const m = /"url":"(http:\/\/[^"]+)".*"msg":"host manager listening"/.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        proc.stdout!.off('data', check);
-        resolve(m[1]!);
-      }
-    };
-    proc.stdout!.on('data', check);
-    void exited.then((code) => {
-      clearTimeout(timer);
-      reject(new Error(`host manager exited with ${code}:\n${out}`));
-    });
-  });
+  const daemonArgs = ['hostmanager', '--site-file', file, '--site-host', 'testhost', '--port', '0', '--state-dir', join(dir, 'state'), ...args];
+  const { url, proc, output, exited, kill } = await spawnCoxDaemon(daemonArgs, dir, 'host manager listening');
   const stop = async () => {
-    if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGTERM');
-    const code = await exited;
+    const code = await kill('SIGTERM');
     rmSync(dir, { recursive: true, force: true });
     return code;
   };
-  return { url, dir, scf: file, proc, output: () => out, exited, stop };
+  return { url, dir, scf: file, proc, output, exited, stop };
 }
 
 export async function api<T = any>(d: { url: string }, method: 'GET' | 'POST', path: string, body?: unknown): Promise<{ status: number; json: T }> {

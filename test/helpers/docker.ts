@@ -9,6 +9,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync }
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll } from 'vitest';
 import { promisify } from 'node:util';
 import Docker from 'dockerode';
 import { normalizeProjectName } from '../../src/hostmanager/docker/compose-file.js';
@@ -144,4 +145,13 @@ function stale(): boolean {
       return false;
     }
   }
+}
+
+/** Holds the engine lock for the whole test file that calls it (one docker suite at a time). */
+export function holdEngineLock(): void {
+  let unlock: () => void = () => {};
+  beforeAll(async () => {
+    unlock = await lockEngine();
+  }, 250_000);
+  afterAll(() => unlock());
 }

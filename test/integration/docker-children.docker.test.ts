@@ -1,19 +1,15 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { api, startDaemonIn, type Daemon } from '../helpers/daemon.js';
-import { containersOf, composeCli, docker, dockerCli, engineOrSkip, lockEngine, project, TEST_IMAGE, type Project } from '../helpers/docker.js';
+import { containersOf, composeCli, docker, dockerCli, engineOrSkip, holdEngineLock, project, TEST_IMAGE, type Project } from '../helpers/docker.js';
 import { isUp, managerData, rows, startDockerDaemon, waitRows } from '../helpers/docker-daemon.js';
 import { waitUntil } from '../helpers/wait.js';
 
 const haveEngine = await engineOrSkip();
-let unlock: () => void = () => {};
 let d: Daemon | undefined;
 let p: Project | undefined;
 const images: string[] = [];
 
-beforeAll(async () => {
-  unlock = await lockEngine();
-}, 250_000);
-afterAll(() => unlock());
+holdEngineLock();
 afterEach(async () => {
   await d?.stop();
   d = undefined;

@@ -1,18 +1,14 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import type { Daemon } from '../helpers/daemon.js';
-import { containersOf, engineOrSkip, lockEngine, project, restartDockerd, type Project } from '../helpers/docker.js';
+import { containersOf, engineOrSkip, holdEngineLock, project, restartDockerd, type Project } from '../helpers/docker.js';
 import { isUp, rows, startDockerDaemon, waitRows } from '../helpers/docker-daemon.js';
 import { waitUntil } from '../helpers/wait.js';
 
 const haveEngine = await engineOrSkip();
-let unlock: () => void = () => {};
 let d: Daemon | undefined;
 let p: Project | undefined;
 
-beforeAll(async () => {
-  unlock = await lockEngine();
-}, 250_000);
-afterAll(() => unlock());
+holdEngineLock();
 afterEach(async () => {
   await d?.stop();
   d = undefined;

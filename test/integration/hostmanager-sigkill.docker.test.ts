@@ -1,19 +1,15 @@
 /** Issue 4's fault test: SIGKILL the host manager with 20 native and 3 docker children up, start it again. */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { scfText, sleepers, startDaemon, startDaemonIn, type Daemon } from '../helpers/daemon.js';
 import { dockerEntry, isUp, rows, waitRows } from '../helpers/docker-daemon.js';
-import { containersOf, engineOrSkip, lockEngine, project, type Project } from '../helpers/docker.js';
+import { containersOf, engineOrSkip, holdEngineLock, project, type Project } from '../helpers/docker.js';
 import { isAlive } from '../helpers/wait.js';
 
 const haveEngine = await engineOrSkip();
-let unlock: () => void = () => {};
 const daemons: Daemon[] = [];
 let p: Project | undefined;
 
-beforeAll(async () => {
-  unlock = await lockEngine();
-}, 250_000);
-afterAll(() => unlock());
+holdEngineLock();
 afterEach(async () => {
   for (const d of daemons.splice(0).reverse()) await d.stop().catch(() => null);
   await p?.cleanup();
