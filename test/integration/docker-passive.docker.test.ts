@@ -1,17 +1,13 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import type { Daemon } from '../helpers/daemon.js';
-import { composeCli, containersOf, dockerCli, engineOrSkip, lockEngine, project, type Project } from '../helpers/docker.js';
+import { composeCli, containersOf, dockerCli, engineOrSkip, holdEngineLock, project, type Project } from '../helpers/docker.js';
 import { isUp, runTask, startDockerDaemon, waitRows, writeScf } from '../helpers/docker-daemon.js';
 
 const haveEngine = await engineOrSkip();
-let unlock: () => void = () => {};
 let d: Daemon | undefined;
 let p: Project | undefined;
 
-beforeAll(async () => {
-  unlock = await lockEngine();
-}, 250_000);
-afterAll(() => unlock());
+holdEngineLock();
 afterEach(async () => {
   await d?.stop();
   d = undefined;
@@ -50,7 +46,8 @@ describe.runIf(haveEngine)('passive [docker] entries', () => {
 
   it('fails docker_pull with the reason when the registry cannot be reached', async () => {
     p = project();
-    const file = p.write(['ocs-a']);
+    // A registry on a closed loopback port: the pull fails without any traffic leaving the host.
+    const file = p.write(['ocs-a'], { image: '127.0.0.1:1/coxswain-test:latest' });
     d = await startDockerDaemon([], [file]);
     const began = Date.now();
     const session = await runTask(d, 'docker_pull', { services: ['a'], timeout: 20 });
