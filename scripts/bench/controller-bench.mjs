@@ -3,8 +3,9 @@
 // no-op job:
 //
 //   1. round trip, one job in flight: the client submits and waits for the result.
-//      coxswain: POST /api/jobs {wait} to `cox controller`; one simulated agent long-polls, acks
-//      and posts SUCCESS at once. BullMQ: queue.add + job.waitUntilFinished(queueEvents); a
+//      coxswain: POST /api/jobs {wait} to `cox controller`; one simulated agent long-polls (asking
+//      for up to 100 offers, as the real agent asks for its free slots), acks what it got in one
+//      post and posts SUCCESS at once (batched with any other results waiting). BullMQ: queue.add + job.waitUntilFinished(queueEvents); a
 //      Worker (concurrency 1) with a no-op processor.
 //   2. throughput, thousands in flight: N jobs submitted by C concurrent submitters;
 //      coxswain: role-addressed jobs to A simulated agents; BullMQ: one Worker, concurrency A.
@@ -458,7 +459,7 @@ export async function main() {
     settings: SETTINGS,
     targets: TARGETS,
     setup: [
-      'coxswain: `cox controller` (dist/), SQLite file in WAL mode (synchronous=NORMAL) in a temp dir; simulated agents over keep-alive HTTP in child processes: poll, ack, then the SUCCESS result in the background while polling again (the real agent\'s order).',
+      'coxswain: `cox controller` (dist/), SQLite file in WAL mode (synchronous=NORMAL) in a temp dir; simulated agents over keep-alive HTTP in child processes, speaking the real agent\'s protocol: poll for up to max_jobs (100) offers, one batched ack per poll, then the SUCCESS results in the background through a queue that posts at once when idle and batches what arrives during a post, while polling again (the real agent\'s order).',
       'BullMQ: redis-server with no persistence (--save \'\' --appendonly no); Worker with a no-op processor in a child process; Queue and QueueEvents in the bench process.',
       'Clients (submitters) run in the bench process for both. Round trip: POST /api/jobs {wait} vs queue.add + job.waitUntilFinished(queueEvents). Throughput: submits without waiting, timed from the first submit to the last result stored (agent result accepted / Worker completed event).',
     ],

@@ -15,7 +15,7 @@ import type { Backoff } from './backoff.js';
 import { JumpscriptCache } from './commands/jumpscripts.js';
 import type { AgentConfig } from './config/types.js';
 import { History } from './jobs/history.js';
-import { takeOffer } from './jobs/intake.js';
+import { takeOffers } from './jobs/intake.js';
 import { JobManager } from './jobs/job-manager.js';
 import { AcLogger } from './logging/ac-logger.js';
 import { DbLogger } from './logging/db-logger.js';
@@ -27,6 +27,7 @@ import { StatsAggregator } from './stats/statsd.js';
 import { ControllerClient } from './transport/controller-client.js';
 import { Delivery } from './transport/delivery.js';
 import { Poller } from './transport/poller.js';
+import { ResultQueue } from './transport/result-queue.js';
 
 export interface AgentOptions {
   logger: Logger;
@@ -74,7 +75,11 @@ export function startAgent(config: AgentConfig, opts: AgentOptions): RunningAgen
   const messages = loggers.find((l): l is DbLogger => l instanceof DbLogger) ?? null;
   const stats = new StatsAggregator();
   const sampler = new ProcSampler();
-  const delivery = new Delivery(logger, { baseMs: 500, maxMs: 10_000, jitter: 0.3 });
+  const deliveryBackoff = { baseMs: 500, maxMs: 10_000, jitter: 0.3 };
+  const delivery = new Delivery(logger, deliveryBackoff);
+  const resultQueues = new Map(
+    [...clients.keys()].map((key) => [key, new ResultQueue({ controller: key, post: (batch) => client(key).results(batch), logger, backoff: deliveryBackoff })]),
+  );
   const reconnectBackoff = opts.reconnectBackoff ?? { baseMs: 500, maxMs: 30_000, jitter: 0.5 };
   const killGraceMs = opts.killGraceMs ?? 5000;
   const processApi = startProcessApi({ stateDir: config.stateDir, clients, logger, killGraceMs, backoff: reconnectBackoff });
@@ -97,9 +102,7 @@ export function startAgent(config: AgentConfig, opts: AgentOptions): RunningAgen
         logger.info({ job: result.id, state: result.state }, 'startup task finished');
         return;
       }
-      for (const key of origin && clients.has(origin) ? [origin] : config.channel) {
-        delivery.send({ job: result.id, state: result.state, controller: key }, () => client(key).result(result));
-      }
+      for (const key of origin && clients.has(origin) ? [origin] : config.channel) resultQueues.get(key)!.push(result);
     },
     killGraceMs,
     restartBackoff: opts.restartBackoff ?? { baseMs: 1000, maxMs: 60_000, jitter: 0.2 },
@@ -135,7 +138,8 @@ export function startAgent(config: AgentConfig, opts: AgentOptions): RunningAgen
         client: client(key),
         roles: config.roles,
         announcement,
-        onOffer: (raw, from) => takeOffer(raw, from, { history, manager, logger }),
+        max: () => config.maxJobs - manager.running().length,
+        onOffers: (raws, from) => takeOffers(raws, from, { history, manager, logger }),
         logger,
         backoff: reconnectBackoff,
       }),
@@ -172,7 +176,7 @@ export function startAgent(config: AgentConfig, opts: AgentOptions): RunningAgen
       await manager.stop();
       flushStats();
       const deadline = opts.stopDeadlineMs ?? 10_000;
-      await Promise.all([delivery.drain(deadline), processApi.stop(deadline), ...loggers.map((l) => (l instanceof AcLogger ? withDeadline(l.close(), deadline) : l.close?.()))]);
+      await Promise.all([delivery.drain(deadline), ...[...resultQueues.values()].map((q) => q.drain(deadline)), processApi.stop(deadline), ...loggers.map((l) => (l instanceof AcLogger ? withDeadline(l.close(), deadline) : l.close?.()))]);
       history.close();
       for (const c of clients.values()) c.close();
       logger.info({ gid: config.gid, nid: config.nid }, 'agent stopped');

@@ -5,14 +5,14 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import { job as jobSchema, TERMINAL_STATES, type AgentEvent, type Job, type JobArgs, type JobState, type Offer, type Result } from '../protocol/job.js';
-import { Errors } from '../shared/errors.js';
+import { job as jobSchema, TERMINAL_STATES, type Ack, type AgentEvent, type BatchOutcome, type Job, type JobArgs, type JobState, type Offer, type Result } from '../protocol/job.js';
+import { Errors, type CoxError } from '../shared/errors.js';
 import { check } from '../shared/validate.js';
 import { PollHub } from './dispatch/poll-hub.js';
 import { route, type Target } from './dispatch/routing.js';
 import { Waiters } from './dispatch/waiters.js';
 import { ControllerProcesses } from './processes.js';
-import { nodeName, type JobStore, type JobSummary, type JobView, type NodeKey } from './store/job-store.js';
+import { nodeName, type JobStore, type JobSummary, type JobView, type NodeKey, type Session } from './store/job-store.js';
 
 export interface ControllerOptions {
   store: JobStore;
@@ -50,6 +50,13 @@ export class Controller {
   readonly processes: ControllerProcesses;
   readonly now: () => number;
   readonly #jobs = new Waiters<null>();
+  /**
+   * Jobs routed to each node whose store write has not committed yet (the store commits the
+   * submits of one event-loop turn together): the shortest-queue choice counts them, else every
+   * submit of a turn would go to the same node.
+   */
+  readonly #routing = new Map<string, number>();
+  #facts: Promise<{ live: Session[]; lengths: Map<string, number> }> | null = null;
   /** When each node's sign of life was last written to the store, and with which roles. */
   readonly #seen = new Map<string, { roles: string; at: number }>();
   readonly #log: Logger;
@@ -69,31 +76,41 @@ export class Controller {
     });
   }
 
-  /** A long poll: the node's next job, leased until the ack timeout, or null when the wait ends. */
-  async poll(node: NodeKey, roles: string[], timeoutMs: number, signal?: AbortSignal): Promise<Offer | null> {
+  /**
+   * A long poll: up to `max` of the node's next jobs, each leased until the ack timeout, or none
+   * when the wait ends.
+   */
+  async poll(node: NodeKey, roles: string[], timeoutMs: number, signal?: AbortSignal, max = 1): Promise<Offer[]> {
     const deadline = this.now() + Math.min(timeoutMs, this.#opts.pollTimeoutMs);
     await this.#touch(node, roles);
     for (;;) {
       // An offer to a poll whose client already left would only sit out its lease.
-      if (signal?.aborted) return null;
+      if (signal?.aborted) return [];
       const wait = this.polls.wait(node, roles, deadline - this.now(), signal);
-      const offer = await this.store.offerNext(node, randomUUID(), this.now() + this.#opts.ackTimeoutMs);
-      if (offer) {
+      const offers = await this.store.offerNext(node, randomUUID, this.now() + this.#opts.ackTimeoutMs, max);
+      if (offers.length > 0) {
         wait.cancel();
-        return offer;
+        return offers;
       }
-      if ((await wait.promise) !== 'woken') return null;
+      if ((await wait.promise) !== 'woken') return [];
     }
   }
 
-  async ack(node: NodeKey, id: string, lease: string): Promise<void> {
-    if (!(await this.store.ack(node, id, lease, this.now()))) throw Errors.LEASE_INVALID(id);
+  /** Confirms offers, all in one store transaction; a stale lease fails only its own item. */
+  async ack(node: NodeKey, acks: readonly Ack[]): Promise<BatchOutcome[]> {
+    const taken = await this.store.ack(node, acks, this.now());
+    return acks.map(({ id }, i) => (taken[i] ? { id, ok: true } : refused(id, Errors.LEASE_INVALID(id))));
   }
 
-  async result(node: NodeKey, result: Result): Promise<void> {
-    if (await this.store.complete(node, { ...result, gid: node.gid, nid: node.nid }, this.now())) return;
-    this.#log.warn({ node: nodeName(node), id: result.id, state: result.state }, 'result refused: job unknown or never given to this node');
-    throw Errors.NOT_FOUND(`job "${result.id}" for agent ${nodeName(node)}`);
+  /** Stores results, all in one store transaction; one for a job never given to the node fails alone. */
+  async result(node: NodeKey, results: readonly Result[]): Promise<BatchOutcome[]> {
+    const stamped = results.map((r) => ({ ...r, gid: node.gid, nid: node.nid }));
+    const taken = await this.store.complete(node, stamped, this.now());
+    return results.map(({ id, state }, i) => {
+      if (taken[i]) return { id, ok: true };
+      this.#log.warn({ node: nodeName(node), id, state }, 'result refused: job unknown or never given to this node');
+      return refused(id, Errors.NOT_FOUND(`job "${id}" for agent ${nodeName(node)}`));
+    });
   }
 
   /** Any report from an agent shows it is alive, even when it is too busy to poll. */
@@ -198,14 +215,47 @@ export class Controller {
       const node = { gid: idle.gid, nid: idle.nid };
       this.polls.reserve(node);
       try {
-        return await this.store.create({ job, targets: [node] }, this.now());
+        return await this.#create(job, [node]);
       } finally {
         this.polls.reserve(node, false);
       }
     }
-    const [live, lengths] = await Promise.all([this.store.sessions(this.now() - this.#opts.ttlMs), this.store.queueLengths()]);
-    const candidates = live.map((s) => ({ ...s, idleSince: null, queued: lengths.get(nodeName(s)) ?? 0 }));
-    const targets = route(target, candidates);
-    return this.store.create({ job, targets, ...(targets.length ? {} : { failure: NO_MATCH }) }, this.now());
+    const { live, lengths } = await this.#routingFacts();
+    const candidates = live.map((s) => {
+      const name = nodeName(s);
+      return { ...s, idleSince: null, queued: (lengths.get(name) ?? 0) + (this.#routing.get(name) ?? 0) };
+    });
+    return this.#create(job, route(target, candidates));
   }
+
+  /**
+   * Live sessions and queue lengths, read once per event-loop turn: the submits of one turn are
+   * committed together after it (GroupCommit), so until then the store would answer each of them
+   * the same, and jobs routed meanwhile are counted in `#routing`.
+   */
+  #routingFacts(): Promise<{ live: Session[]; lengths: Map<string, number> }> {
+    if (!this.#facts) {
+      this.#facts = Promise.all([this.store.sessions(this.now() - this.#opts.ttlMs), this.store.queueLengths()]).then(([live, lengths]) => ({ live, lengths }));
+      setImmediate(() => (this.#facts = null));
+    }
+    return this.#facts;
+  }
+
+  async #create(job: Job, targets: NodeKey[]): Promise<JobView> {
+    const names = targets.map(nodeName);
+    for (const name of names) this.#routing.set(name, (this.#routing.get(name) ?? 0) + 1);
+    try {
+      return await this.store.create({ job, targets, ...(targets.length ? {} : { failure: NO_MATCH }) }, this.now());
+    } finally {
+      for (const name of names) {
+        const left = this.#routing.get(name)! - 1;
+        if (left === 0) this.#routing.delete(name);
+        else this.#routing.set(name, left);
+      }
+    }
+  }
+}
+
+function refused(id: string, err: CoxError): BatchOutcome {
+  return { id, ok: false, code: err.code, message: err.message };
 }

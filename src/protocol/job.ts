@@ -119,6 +119,22 @@ export const Level = {
 export const ack = z.object({ id: z.string().min(1), lease: z.string().min(1) });
 export type Ack = z.output<typeof ack>;
 
+/** Most offers one poll may ask for (`max`), and most items in one batched ack or result post. */
+export const MAX_BATCH = 1000;
+export const ackBatch = z.array(ack).min(1).max(MAX_BATCH);
+export const resultBatch = z.array(result).min(1).max(MAX_BATCH);
+
+/**
+ * The controller's answer to one item of a batched ack or result: the item was taken, or refused
+ * with the code and message a single post would have got (a stale lease, a job never given).
+ */
+export const batchOutcome = z.union([
+  z.object({ id: z.string(), ok: z.literal(true) }),
+  z.object({ id: z.string(), ok: z.literal(false), code: z.string(), message: z.string() }),
+]);
+export type BatchOutcome = z.output<typeof batchOutcome>;
+export const batchOutcomes = z.array(batchOutcome);
+
 /** Script file extensions a jumpscript may have, in the order the controller looks for them. */
 export const JUMPSCRIPT_EXTENSIONS = ['py', 'sh', 'js', 'mjs'] as const;
 

@@ -1,13 +1,14 @@
 /**
  * A small stand-in for the controller, speaking the agent protocol for real over HTTP(S) on
- * 127.0.0.1: long poll with leases, ack (409 for a wrong or refused lease), result, log, stats,
- * event and script. It validates every body with the shared wire schemas and records what it got,
+ * 127.0.0.1: long poll with leases (an array of up to `max` offers when asked), ack (409 for a
+ * wrong or refused lease; per item for a batch), result (one or a batch), log, stats, event and
+ * script. It validates every body with the shared wire schemas and records what it got,
  * so tests assert on what the agent sent.
  */
 import { randomUUID } from 'node:crypto';
 import type { TLSSocket } from 'node:tls';
 import Fastify, { type FastifyInstance } from 'fastify';
-import { agentEvent, job as jobSchema, logBatch, result as resultSchema, statsBatch, type AgentEvent, type Job, type LogMessage, type Result, type StatsBatch } from '../../src/protocol/job.js';
+import { agentEvent, job as jobSchema, logBatch, result as resultSchema, resultBatch, statsBatch, type AgentEvent, type Job, type LogMessage, type Result, type StatsBatch } from '../../src/protocol/job.js';
 import { processExits, type ProcessExit } from '../../src/protocol/process.js';
 import { waitUntil } from './wait.js';
 
@@ -38,7 +39,8 @@ export class FakeController {
   /** Named processes' ends the agent reported (each acknowledged). */
   readonly exits: ProcessExit[] = [];
   readonly acks: { id: string; ok: boolean }[] = [];
-  readonly polls: { path: string; roles: string[] }[] = [];
+  /** Each poll: its path, roles, `max` (offers asked for) and how many offers it got. */
+  readonly polls: { path: string; roles: string[]; max?: number; offered: number }[] = [];
   /** Subject CNs of the client certificates that came with requests. */
   readonly peers: string[] = [];
   /** Bodies refused with 400, with the reason: a test expects none. */
@@ -98,6 +100,13 @@ export class FakeController {
     else if (!next) this.waiters.push(waiter);
   }
 
+  /** Up to `n` more queued offers for a poll that already got one. */
+  more(n: number): Offered[] {
+    const extra = this.queue.splice(0, Math.max(0, n));
+    for (const o of extra) this.hand(() => true, o);
+    return extra;
+  }
+
   release(waiter: Waiter): void {
     const i = this.waiters.indexOf(waiter);
     if (i !== -1) this.waiters.splice(i, 1);
@@ -134,8 +143,9 @@ export async function startFakeController(opts: FakeControllerOptions = {}): Pro
     if (typeof socket.getPeerCertificate === 'function') fake.peers.push(String(socket.getPeerCertificate().subject?.CN ?? ''));
   });
   app.get('/:gid/:nid/cmd', async (req, reply) => {
-    const q = req.query as { role?: string | string[] };
-    fake.polls.push({ path: req.url.split('?')[0]!, roles: q.role === undefined ? [] : ([] as string[]).concat(q.role) });
+    const q = req.query as { role?: string | string[]; max?: string };
+    const poll = { path: req.url.split('?')[0]!, roles: q.role === undefined ? [] : ([] as string[]).concat(q.role), ...(q.max === undefined ? {} : { max: Number(q.max) }), offered: 0 };
+    fake.polls.push(poll);
     const offered = await new Promise<Offered | null>((resolve) => {
       const give: Waiter = (o) => {
         if (reply.raw.destroyed || req.raw.socket.destroyed) return false;
@@ -154,16 +164,21 @@ export async function startFakeController(opts: FakeControllerOptions = {}): Pro
       fake.wait(give);
     });
     if (offered === null) return reply.code(204).send();
-    return offered;
+    const offers = [offered, ...fake.more((poll.max ?? 1) - 1)];
+    poll.offered = offers.length;
+    return poll.max === undefined ? offered : offers;
   });
   app.post('/:gid/:nid/ack', async (req, reply) => {
+    if (Array.isArray(req.body)) {
+      return (req.body as { id: string; lease: string }[]).map(({ id, lease }) => (fake.ack(id, lease) ? { id, ok: true } : { id, ok: false, code: 'COX_LEASE_INVALID', message: 'lease expired' }));
+    }
     const { id, lease } = req.body as { id: string; lease: string };
-    return fake.ack(id, lease) ? { ok: true } : reply.code(409).send({ code: 'COX_ILLEGAL_STATE', message: 'lease expired' });
+    return fake.ack(id, lease) ? { ok: true } : reply.code(409).send({ code: 'COX_LEASE_INVALID', message: 'lease expired' });
   });
   app.post('/:gid/:nid/result', async (req, reply) => {
-    const r = validated(resultSchema, req.body, reply);
-    if (r) fake.results.set(r.id, [...(fake.results.get(r.id) ?? []), r]);
-    return { ok: r !== null };
+    const batch = Array.isArray(req.body) ? validated(resultBatch, req.body, reply) : [validated(resultSchema, req.body, reply)].filter((r) => r !== null);
+    for (const r of batch ?? []) fake.results.set(r.id, [...(fake.results.get(r.id) ?? []), r]);
+    return Array.isArray(req.body) ? (batch ?? []).map((r) => ({ id: r.id, ok: true })) : { ok: batch !== null && batch.length > 0 };
   });
   app.post('/:gid/:nid/log', async (req, reply) => {
     const batch = validated(logBatch, req.body, reply);

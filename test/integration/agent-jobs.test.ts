@@ -29,7 +29,7 @@ describe('agent jobs', () => {
     expect(r.streams[0]).toContain('plain stdout\n3::public message\n');
     expect(r.streams[1]).toBe('plain stderr\n');
     expect(fake.acks).toEqual([{ id: 'exec-1', ok: true }]);
-    expect(fake.polls[0]).toEqual({ path: '/1/10/cmd', roles: ['storage'] });
+    expect(fake.polls[0]).toMatchObject({ path: '/1/10/cmd', roles: ['storage'], max: 100 });
   });
 
   it('answers UNKNOWN_CMD, and ERROR for a binary that does not exist or bad arguments', async () => {
@@ -57,7 +57,7 @@ describe('agent jobs', () => {
     expect(s.get('free')!.start).toBeLessThan(s.get('q1')!.end);
   });
 
-  it('runs at most max_jobs at once', async () => {
+  it('runs at most max_jobs at once, asking each poll for no more offers than its free slots', async () => {
     const dir = tempDir();
     const log = join(dir, 'spans.log');
     runAgent(dir, agentToml(fake.url, { main: 'max_jobs = 2' }));
@@ -67,6 +67,8 @@ describe('agent jobs', () => {
     const spans = [...intervals(log).values()];
     const mostAtOnce = Math.max(...spans.map((a) => spans.filter((b) => b.start <= a.start && a.start < b.end).length));
     expect(mostAtOnce).toBe(2);
+    expect(fake.polls.every((p) => p.max !== undefined && p.max >= 1 && p.max <= 2)).toBe(true);
+    expect(Math.max(...fake.polls.map((p) => p.offered))).toBe(2);
   });
 
   it('kills the whole group at max_time: TIMEOUT, grandchild included, even if SIGTERM is ignored', async () => {

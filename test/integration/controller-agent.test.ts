@@ -40,5 +40,14 @@ describe('controller with the real agent', () => {
     const script = await client.executeJumpScript('demo', 'greet', { role: 'demo', args: { who: 'jumpscale' }, timeout: 10 });
     expect(script.state).toBe('SUCCESS');
     expect(JSON.parse(script.results[0]!.data)).toEqual({ hello: 'jumpscale' });
+
+    // Submitted together, they reach the agent several to a poll, acknowledged and reported in
+    // batches: each still runs once and ends with its one result.
+    const ids = Array.from({ length: 12 }, (_, i) => `batch-${i}`);
+    await Promise.all(ids.map((id) => client.submit({ id, cmd: 'execute', gid: 1, nid: 10, args: { name: process.execPath, args: ['-e', `console.log("${id}")`] } })));
+    for (const id of ids) {
+      const view = await client.wait(id, 10);
+      expect([view.state, view.results.length, view.results[0]!.streams[0]]).toEqual(['SUCCESS', 1, `${id}\n`]);
+    }
   });
 });

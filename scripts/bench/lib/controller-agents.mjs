@@ -1,16 +1,18 @@
 // Simulated node agents for the controller bench, run as a child process (child_process.fork)
 // so that the agents, like real ones, are not in the client's process. Each simulated agent
-// speaks the real agent protocol over keep-alive HTTP: long poll `/{gid}/{nid}/cmd`, acknowledge
-// the lease, then post a SUCCESS result in the background and poll again at once — the order the
-// real agent uses (src/agent/transport/poller.ts: the next poll starts after the ack, results go
-// out through the delivery queue). The job itself is a no-op.
+// speaks what the real agent speaks over keep-alive HTTP (src/agent/transport/): long poll
+// `/{gid}/{nid}/cmd?max=<free slots>` for an array of offers, acknowledge all offers of one poll
+// in one batched ack, then poll again at once while the results go out through a per-agent
+// queue that posts at once when idle and coalesces what arrives during a post into the next
+// batched post (src/agent/transport/result-queue.ts). The job itself is a no-op, so every slot is
+// free again by the next poll: max is always `maxJobs` (agent2's default max_jobs, 100).
 //
 // A job whose `data` is `t:<epoch ms>` (the submitter's clock) is timed: submit → this poll's
 // answer, the dispatch latency. performance.timeOrigin + now() is the same clock in every
 // process on the machine.
 //
 // IPC, parent → child:
-//   {type:'start', port, gid, first, count, roles, pollTimeoutS, rampPerSec, resultCap}
+//   {type:'start', port, gid, first, count, roles, pollTimeoutS, rampPerSec, maxJobs?}
 //   {type:'expect', n}   send {type:'done', at} once n more results have been accepted
 //   {type:'report'}      answer {type:'report', ...counters, latencies}; latencies are then cleared
 //   {type:'stop'}        end every poll, answer {type:'stopped'} and exit
@@ -41,10 +43,37 @@ function accepted() {
   }
 }
 
+/** Results of one agent on their way: one post in flight, the rest waiting to go together. */
+function resultQueue(base) {
+  const queue = [];
+  let flushing = false;
+  const flush = async () => {
+    flushing = true;
+    while (queue.length > 0 && !stopped) {
+      const batch = queue.splice(0, 1000);
+      try {
+        const r = await client.request('POST', `${base}/result`, batch);
+        if (r.status !== 200) throw new Error(`HTTP ${r.status} ${r.text.slice(0, 200)}`);
+        for (const o of JSON.parse(r.text)) {
+          if (o.ok) accepted();
+          else (counters.refused++, noteError('result', new Error(`${o.code} ${o.message}`)));
+        }
+      } catch (err) {
+        if (!stopped) noteError('result', err);
+      }
+    }
+    flushing = false;
+  };
+  return (result) => {
+    queue.push(result);
+    if (!flushing) void flush();
+  };
+}
+
 async function agentLoop(cfg, nid) {
   const base = `/${cfg.gid}/${nid}`;
-  const query = `?${[...cfg.roles.map((r) => `role=${encodeURIComponent(r)}`), `timeout=${cfg.pollTimeoutS}`].join('&')}`;
-  const pending = new Set();
+  const query = `?${[...cfg.roles.map((r) => `role=${encodeURIComponent(r)}`), `timeout=${cfg.pollTimeoutS}`, `max=${cfg.maxJobs}`].join('&')}`;
+  const report = resultQueue(base);
   while (!stopped) {
     let res;
     try {
@@ -66,37 +95,36 @@ async function agentLoop(cfg, nid) {
       continue;
     }
     const received = nowEpoch();
-    const offer = JSON.parse(res.text);
-    counters.offers++;
-    if (typeof offer.data === 'string' && offer.data.startsWith('t:')) latencies.push(received - Number(offer.data.slice(2)));
-    if (seen.has(offer.id)) counters.duplicates++;
-    seen.add(offer.id);
+    const offers = JSON.parse(res.text);
+    for (const offer of offers) {
+      counters.offers++;
+      if (typeof offer.data === 'string' && offer.data.startsWith('t:')) latencies.push(received - Number(offer.data.slice(2)));
+      if (seen.has(offer.id)) counters.duplicates++;
+      seen.add(offer.id);
+    }
+    let outcomes;
     try {
-      const ack = await client.request('POST', `${base}/ack`, { id: offer.id, lease: offer.lease });
+      const ack = await client.request('POST', `${base}/ack`, offers.map((o) => ({ id: o.id, lease: o.lease })));
       if (ack.status !== 200) {
         noteError('ack', new Error(`HTTP ${ack.status} ${ack.text.slice(0, 200)}`));
         continue;
       }
-      counters.acked++;
+      outcomes = JSON.parse(ack.text);
     } catch (err) {
       if (!stopped) noteError('ack', err);
       continue;
     }
-    const body = { id: offer.id, gid: cfg.gid, nid, cmd: offer.cmd, data: '', level: 20, state: 'SUCCESS', starttime: Date.now(), time: 0, streams: ['', ''], critical: '', tags: offer.tags ?? '' };
-    const p = client.request('POST', `${base}/result`, body).then(
-      (r) => (r.status === 200 ? accepted() : (counters.refused++, noteError('result', new Error(`HTTP ${r.status} ${r.text.slice(0, 200)}`)))),
-      (err) => stopped || noteError('result', err),
-    );
-    pending.add(p);
-    void p.finally(() => pending.delete(p));
-    // Bounded like the real agent's delivery queue: a slow controller slows the agent down.
-    if (pending.size >= cfg.resultCap) await Promise.race(pending);
+    offers.forEach((offer, i) => {
+      if (!outcomes[i]?.ok) return noteError('ack', new Error(`${offer.id}: ${outcomes[i]?.code}`));
+      counters.acked++;
+      report({ id: offer.id, gid: cfg.gid, nid, cmd: offer.cmd, data: '', level: 20, state: 'SUCCESS', starttime: Date.now(), time: 0, streams: ['', ''], critical: '', tags: offer.tags ?? '' });
+    });
   }
 }
 
 process.on('message', async (msg) => {
   if (msg.type === 'start') {
-    const cfg = { roles: [], pollTimeoutS: 60, rampPerSec: Infinity, resultCap: 32, ...msg };
+    const cfg = { roles: [], pollTimeoutS: 60, rampPerSec: Infinity, maxJobs: 100, ...msg };
     client = keepAliveClient(cfg.port);
     // Agents connect in slices, as a fleet coming up would, not all in the same millisecond.
     const slice = Number.isFinite(cfg.rampPerSec) ? Math.max(1, Math.round(cfg.rampPerSec / 20)) : cfg.count;

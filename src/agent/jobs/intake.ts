@@ -1,12 +1,12 @@
 /**
- * One offer from a poll, taken at most once: validated, acknowledged with its lease BEFORE it
- * runs (a 409 means the lease expired and the controller will offer it elsewhere or again: do not
- * run), then remembered as seen in the history so that neither a re-offer nor an agent restart
- * runs it a second time. A re-offered id already seen is acknowledged again — the first ack's
- * reply may have been lost — but not rerun.
+ * The offers of one poll, each taken at most once: validated, acknowledged together with their
+ * leases in one post BEFORE any of them runs (a refused lease means it expired and the
+ * controller will offer it elsewhere or again: do not run that one), then remembered as seen in
+ * the history so that neither a re-offer nor an agent restart runs it a second time. A re-offered
+ * id already seen is acknowledged again — the first ack's reply may have been lost — but not rerun.
  */
 import type { Logger } from 'pino';
-import { job as jobSchema, offer as offerSchema } from '../../protocol/job.js';
+import { job as jobSchema, offer as offerSchema, type Ack } from '../../protocol/job.js';
 import { isCoxError, Errors } from '../../shared/errors.js';
 import { zodReason } from '../../shared/validate.js';
 import { sleep } from '../backoff.js';
@@ -22,53 +22,69 @@ export interface IntakeDeps {
 
 const ACK_ATTEMPTS = 3;
 
-export async function takeOffer(raw: unknown, client: ControllerClient, deps: IntakeDeps): Promise<void> {
-  const parsed = offerSchema.safeParse(raw);
-  if (!parsed.success) return refuse(raw, client, deps, zodReason('offer', parsed.error));
-  const { lease, ...job } = parsed.data;
-  if (deps.history.hasSeen(job.id)) {
-    await ack(client, job.id, lease);
-    deps.logger.info({ job: job.id, controller: client.key }, 'job offered again after it was taken: acknowledged, not run again');
-    return;
+/** An offer to acknowledge; `start` runs it once acknowledged, null when it was taken before. */
+interface Taking extends Ack {
+  start: (() => void) | null;
+}
+
+type AckOutcome = 'taken' | 'refused' | 'ambiguous';
+
+export async function takeOffers(raws: readonly unknown[], client: ControllerClient, deps: IntakeDeps): Promise<void> {
+  const items = raws.flatMap((raw) => taking(raw, client, deps));
+  if (items.length === 0) return;
+  const outcomes = await ack(client, items);
+  const ambiguous: string[] = [];
+  items.forEach(({ id, start }, i) => {
+    const outcome = outcomes[i];
+    if (outcome === 'ambiguous') ambiguous.push(id);
+    else if (start === null) deps.logger.info({ job: id, controller: client.key }, 'job offered again after it was taken: acknowledged, not run again');
+    else if (outcome === 'refused') deps.logger.warn({ job: id, controller: client.key }, 'lease expired before the acknowledgement: job not run');
+    else {
+      deps.history.markSeen(id);
+      start();
+    }
+  });
+  if (ambiguous.length > 0) {
+    throw Errors.UNREACHABLE(`${client.key}: the reply to the acknowledgement of ${ambiguous.join(', ')} was lost, and it may have been stored`);
   }
-  if (!(await ack(client, job.id, lease))) {
-    deps.logger.warn({ job: job.id, controller: client.key }, 'lease expired before the acknowledgement: job not run');
-    return;
-  }
-  deps.history.markSeen(job.id);
-  deps.manager.submit(job, client.key);
 }
 
 /**
- * An offer the shared schema rejects cannot run; if it has an id and lease it is taken anyway and
- * answered ERROR with the reason, so the controller does not offer it forever.
+ * What to acknowledge for one offer. An offer the shared schema rejects cannot run; if it has an
+ * id and lease it is taken anyway and answered ERROR with the reason, so the controller does not
+ * offer it forever.
  */
-async function refuse(raw: unknown, client: ControllerClient, deps: IntakeDeps, reason: string): Promise<void> {
+function taking(raw: unknown, client: ControllerClient, deps: IntakeDeps): Taking[] {
+  const parsed = offerSchema.safeParse(raw);
+  if (parsed.success) {
+    const { lease, ...job } = parsed.data;
+    return [{ id: job.id, lease, start: deps.history.hasSeen(job.id) ? null : () => deps.manager.submit(job, client.key) }];
+  }
+  const reason = zodReason('offer', parsed.error);
   const { id, lease, cmd } = (typeof raw === 'object' && raw !== null ? raw : {}) as Record<string, unknown>;
   deps.logger.warn({ controller: client.key, job: id, reason }, 'invalid offer');
-  if (typeof id !== 'string' || id === '' || typeof lease !== 'string' || deps.history.hasSeen(id)) return;
-  if (!(await ack(client, id, lease))) return;
-  deps.history.markSeen(id);
-  deps.manager.refuse(jobSchema.parse({ id, cmd: typeof cmd === 'string' && cmd !== '' ? cmd : 'invalid' }), client.key, reason);
+  if (typeof id !== 'string' || id === '' || typeof lease !== 'string' || deps.history.hasSeen(id)) return [];
+  const job = jobSchema.parse({ id, cmd: typeof cmd === 'string' && cmd !== '' ? cmd : 'invalid' });
+  return [{ id, lease, start: () => deps.manager.refuse(job, client.key, reason) }];
 }
 
 /**
  * Retries a lost connection, never a controller's answer. A refusal after a lost attempt is
- * ambiguous — that attempt may have been stored, and its reply lost — so it fails like the lost
- * connection it may be: the poller then announces the agent again, and the controller learns
- * which of the processes it handed over the agent actually holds.
+ * ambiguous — that attempt may have been stored, and its reply lost — so that item fails like the
+ * lost connection it may be: the poller then announces the agent again, and the controller learns
+ * which of the processes it handed over the agent actually holds. The items taken still run.
  */
-async function ack(client: ControllerClient, id: string, lease: string): Promise<boolean> {
+async function ack(client: ControllerClient, items: readonly Taking[]): Promise<AckOutcome[]> {
+  const acks = items.map(({ id, lease }) => ({ id, lease }));
   for (let n = 1; ; n++) {
-    let ok: boolean;
+    let taken: boolean[];
     try {
-      ok = await client.ack(id, lease);
+      taken = await client.ack(acks);
     } catch (err) {
       if (n >= ACK_ATTEMPTS || !isCoxError(err, Errors.UNREACHABLE)) throw err;
       await sleep(100 * n);
       continue;
     }
-    if (!ok && n > 1) throw Errors.UNREACHABLE(`${client.key}: the reply to the acknowledgement of ${id} was lost, and it may have been stored`);
-    return ok;
+    return taken.map((ok) => (ok ? 'taken' : n > 1 ? 'ambiguous' : 'refused'));
   }
 }

@@ -1,6 +1,7 @@
 /**
  * The agent's side of the controller protocol, for one `[controllers.X]`: long poll, ack,
- * results, logs, stats, events and jumpscript texts. Plain node:http/https with one keep-alive
+ * results, logs, stats, events and jumpscript texts. Polls ask for several offers (`max`), and
+ * acks and results go in batches, answered item by item (controller/http/agent-routes.ts). Plain node:http/https with one keep-alive
  * agent per controller, because that is where a client certificate, key and CA plug in (Node 20's
  * fetch takes them only through an undici dispatcher we do not ship).
  */
@@ -8,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import { z } from 'zod';
-import type { Ack, AgentEvent, LogMessage, Result, StatsBatch } from '../../protocol/job.js';
+import { batchOutcomes, type Ack, type AgentEvent, type BatchOutcome, type LogMessage, type Result, type StatsBatch } from '../../protocol/job.js';
 import type { ProcessExit } from '../../protocol/process.js';
 import { Errors, isCoxError } from '../../shared/errors.js';
 import type { ControllerConfig } from '../config/types.js';
@@ -59,23 +60,27 @@ export class ControllerClient {
     this.nodePath = `/${node.gid}/${node.nid}`;
   }
 
-  /** One long poll: the offered job as sent (validated by the caller), or null at the poll timeout. */
-  async poll(roles: readonly string[], signal: AbortSignal): Promise<unknown> {
-    const query = [...roles.map((r) => `role=${encodeURIComponent(r)}`), `timeout=${this.pollWaitMs / 1000}`].join('&');
+  /**
+   * One long poll for up to `max` offers: as sent (validated by the caller), none at the poll
+   * timeout. A controller that answers one object (it does not know `max`) gives one offer.
+   */
+  async poll(roles: readonly string[], max: number, signal: AbortSignal): Promise<unknown[]> {
+    const query = [...roles.map((r) => `role=${encodeURIComponent(r)}`), `timeout=${this.pollWaitMs / 1000}`, `max=${max}`].join('&');
     const reply = await this.request('GET', `${this.nodePath}/cmd?${query}`, { signal, timeoutMs: this.pollWaitMs + 30_000 });
-    if (reply.status === 204 || reply.body === '') return null;
-    return parseJson(reply.body, `${this.key}: poll`);
+    if (reply.status === 204 || reply.body === '') return [];
+    const answer = parseJson(reply.body, `${this.key}: poll`);
+    return Array.isArray(answer) ? answer : [answer];
   }
 
-  /** Confirms a lease; false when the controller says it expired (409): the job must not run. */
-  async ack(id: string, lease: string): Promise<boolean> {
-    const body: Ack = { id, lease };
-    const reply = await this.request('POST', `${this.nodePath}/ack`, { body }, [409]);
-    return reply.status !== 409;
+  /** Confirms leases in one post; per item, false when the controller says it is stale: do not run it. */
+  async ack(acks: readonly Ack[]): Promise<boolean[]> {
+    const outcomes = await this.batch('ack', acks);
+    return outcomes.map((o) => o.ok);
   }
 
-  async result(result: Result): Promise<void> {
-    await this.request('POST', `${this.nodePath}/result`, { body: result });
+  /** Posts results in one request; the controller's word on each, in order. */
+  async results(results: readonly Result[]): Promise<BatchOutcome[]> {
+    return this.batch('result', results);
   }
 
   async logs(batch: LogMessage[]): Promise<void> {
@@ -100,6 +105,16 @@ export class ControllerClient {
 
   async script(hash: string): Promise<string> {
     return (await this.request('GET', `/script?hash=${encodeURIComponent(hash)}`, {})).body;
+  }
+
+  private async batch(route: 'ack' | 'result', items: readonly { id: string }[]): Promise<BatchOutcome[]> {
+    const reply = await this.request('POST', `${this.nodePath}/${route}`, { body: items });
+    const parsed = batchOutcomes.safeParse(parseJson(reply.body, `${this.key}: ${route}`));
+    // An answer that does not match the items one to one cannot say which of them were taken.
+    if (!parsed.success || parsed.data.length !== items.length || parsed.data.some((o, i) => o.id !== items[i]!.id)) {
+      throw Errors.BAD_RESPONSE(`${this.key}: ${route}: expected one outcome per item, in order`);
+    }
+    return parsed.data;
   }
 
   close(): void {

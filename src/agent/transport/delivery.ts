@@ -1,7 +1,7 @@
 /**
- * Results and stats batches on their way to a controller: each is retried with backoff until the
- * controller takes it or the attempts run out (then it is logged as lost; for a result, the
- * controller's own TTL settles the job). A controller that answers 4xx has read it and refused
+ * Stats batches on their way to a controller (results go through result-queue.ts, which
+ * coalesces them): each is retried with backoff until the controller takes it or the attempts
+ * run out (then it is logged as lost). A controller that answers 4xx has read it and refused
  * it; sending it again would not change its mind. Sends in flight are tracked so that stopping
  * the agent can wait for them, up to a deadline.
  */

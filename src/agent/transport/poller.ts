@@ -8,7 +8,7 @@
  * not flood the log.
  */
 import type { Logger } from 'pino';
-import type { AgentEvent } from '../../protocol/job.js';
+import { MAX_BATCH, type AgentEvent } from '../../protocol/job.js';
 import { backoffDelay, sleep, type Backoff } from '../backoff.js';
 import type { ControllerClient } from './controller-client.js';
 
@@ -17,8 +17,10 @@ export interface PollerOptions {
   roles: readonly string[];
   /** What the agent says of itself, as it is at the moment of saying it. */
   announcement: (name: 'startup' | 'reconnect') => AgentEvent;
-  /** Handles one offer; the next poll starts when it resolves (after the ack, not the run). */
-  onOffer: (raw: unknown, client: ControllerClient) => Promise<void>;
+  /** How many offers to ask for: the agent's free job slots, at least 1. */
+  max: () => number;
+  /** Handles the offers of one poll; the next poll starts when it resolves (after the ack, not the run). */
+  onOffers: (raw: unknown[], client: ControllerClient) => Promise<void>;
   logger: Logger;
   backoff: Backoff;
 }
@@ -51,10 +53,11 @@ export class Poller {
           await client.event(this.opts.announcement(everAnnounced ? 'reconnect' : 'startup'));
           announced = everAnnounced = true;
         }
-        const offer = await client.poll(this.opts.roles, signal);
+        // Past MAX_BATCH the controller would refuse the poll; a larger max_jobs fills up over several.
+        const offers = await client.poll(this.opts.roles, Math.min(MAX_BATCH, Math.max(1, this.opts.max())), signal);
         if (failures > 0) logger.info({ controller: client.key, after: failures }, 'controller reachable again');
         failures = 0;
-        if (offer !== null) await this.opts.onOffer(offer, client);
+        if (offers.length > 0) await this.opts.onOffers(offers, client);
       } catch (err) {
         if (signal.aborted) break;
         failures++;

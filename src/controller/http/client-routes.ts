@@ -26,7 +26,8 @@ export async function clientRoutes(app: FastifyInstance, opts: { controller: Con
 
   app.post('/api/jobs', async (req, reply) => {
     const body = check(submitBody, req.body, 'body');
-    return reply.code(201).send(await controller.submit(body, closeSignal(reply)));
+    // Only a waiting submit can outlive its client; the listener costs every other submit.
+    return reply.code(201).send(await controller.submit(body, body.wait ? closeSignal(reply) : undefined));
   });
 
   app.get('/api/jobs', async (req) => {

@@ -1,6 +1,6 @@
 /** What the controller's HTTP routes accept; every field is checked before anything is stored. */
 import { z } from 'zod';
-import { jobArgs, JOB_STATES } from '../../protocol/job.js';
+import { jobArgs, JOB_STATES, MAX_BATCH } from '../../protocol/job.js';
 
 const id = z.string().min(1).max(200);
 const nodeNumber = z.number().int().min(0).max(2 ** 31 - 1);
@@ -27,6 +27,7 @@ const seconds = (max: number) =>
 export const pollQuery = z.object({
   role: z.union([role, z.array(role).max(100)]).optional().transform((r) => (r === undefined ? [] : Array.isArray(r) ? r : [r])),
   timeout: seconds(MAX_WAIT_S).optional(),
+  max: z.string().regex(/^\d+$/, 'expected a positive integer').transform(Number).pipe(z.number().int().min(1).max(MAX_BATCH)).optional(),
 });
 
 export const scriptQuery = z.object({ hash: z.string().regex(/^[0-9a-f]{64}$/, 'expected a sha256 hex digest') });

@@ -13,7 +13,7 @@
  *
  * Every mutation is atomic. Times are epoch milliseconds passed in by the caller.
  */
-import type { Job, JobState, LogMessage, Offer, Result, StatsBatch } from '../../protocol/job.js';
+import type { Ack, Job, JobState, LogMessage, Offer, Result, StatsBatch } from '../../protocol/job.js';
 import type { NewProcess, ProcessStore } from './process-store.js';
 
 export interface NodeKey {
@@ -94,21 +94,29 @@ export interface JobStore {
   /** Newest first. */
   list(filter: { state?: JobState; limit: number }): Promise<JobSummary[]>;
 
-  /** Leases the node's next queued delivery to a poll until `expiresAt`, or null if none. */
-  offerNext(node: NodeKey, lease: string, expiresAt: number): Promise<Offer | null>;
-  /** OFFERED → RUNNING if `lease` is the delivery's current, unexpired lease. */
-  ack(node: NodeKey, id: string, lease: string, now: number): Promise<boolean>;
+  /**
+   * Leases up to `max` of the node's next queued deliveries, in queue order, to one poll until
+   * `expiresAt`, each under its own lease from `newLease`; empty if none is queued.
+   */
+  offerNext(node: NodeKey, newLease: () => string, expiresAt: number, max: number): Promise<Offer[]>;
+  /**
+   * OFFERED → RUNNING for each item whose lease is the delivery's current, unexpired one, all in
+   * one transaction; answers per item, in order. An item already acknowledged with the same
+   * lease (its reply was lost) is answered true again.
+   */
+  ack(node: NodeKey, acks: readonly Ack[], now: number): Promise<boolean[]>;
   /**
    * Expired leases (at most `limit`, oldest submission first): offered fewer than `maxOffers`
    * times → back to the queue; else ERROR with a reason.
    */
   expireLeases(now: number, maxOffers: number, limit: number): Promise<LeaseSweep>;
   /**
-   * Records an agent's result for a delivery that was offered to that node at least once.
-   * A terminal state ends the delivery (the agent's word replaces a verdict reached without
-   * it); RUNNING records progress. False if the node was never given the job.
+   * Records an agent's results, all in one transaction; answers per item, in order. A result is
+   * taken only for a delivery that was offered to that node at least once. A terminal state ends
+   * the delivery (the agent's word replaces a verdict reached without it); RUNNING records
+   * progress. False for a job the node was never given.
    */
-  complete(node: NodeKey, result: Result, now: number): Promise<boolean>;
+  complete(node: NodeKey, results: readonly Result[], now: number): Promise<boolean[]>;
   /** Queued deliveries → KILLED at once; offered and running ones are left to the agent. */
   kill(id: string, now: number): Promise<KillOutcome | null>;
 

@@ -37,7 +37,9 @@ export function jobStatements(db: Database.Database) {
     deliveriesOf: p<[number], DeliveryRow>('SELECT seq, gid, nid, state, offers FROM deliveries WHERE seq = ?'),
     counts: p<[number], { state: DeliveryState; n: number }>('SELECT state, count(*) AS n FROM deliveries WHERE seq = ? GROUP BY state'),
     setJobState: p('UPDATE jobs SET state = ?, finished = ? WHERE seq = ?'),
-    nextQueued: p<[number, number], { seq: number }>("SELECT seq FROM deliveries WHERE gid = ? AND nid = ? AND state = 'QUEUED' ORDER BY urgent DESC, seq LIMIT 1"),
+    nextQueued: p<[number, number, number], { seq: number; spec: string }>(
+      "SELECT d.seq, j.spec FROM deliveries d JOIN jobs j ON j.seq = d.seq WHERE d.gid = ? AND d.nid = ? AND d.state = 'QUEUED' ORDER BY d.urgent DESC, d.seq LIMIT ?",
+    ),
     offer: p("UPDATE deliveries SET state = 'OFFERED', lease = ?, lease_expires = ?, offers = offers + 1 WHERE seq = ? AND gid = ? AND nid = ? AND state = 'QUEUED'"),
     // The lease stays on the running delivery, so the same acknowledgement sent again (its first
     // reply lost) is recognised and answered alike instead of leaving the agent in doubt.

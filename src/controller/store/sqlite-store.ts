@@ -4,7 +4,7 @@
  * controller killed at any point restarts with its queues and sessions as they were.
  */
 import type Database from 'better-sqlite3';
-import { TERMINAL_STATES, type Job, type JobState, type Offer, type Result } from '../../protocol/job.js';
+import { TERMINAL_STATES, type Ack, type Job, type JobState, type Offer, type Result } from '../../protocol/job.js';
 import { Errors } from '../../shared/errors.js';
 import { aggregateState } from '../dispatch/job-state.js';
 import { leaseVerdicts, lostReason } from '../dispatch/leases.js';
@@ -13,6 +13,7 @@ import { SqliteProcesses } from './sqlite-processes.js';
 import { openDatabase } from './sqlite-schema.js';
 import { jobStatements, jobView, type JobRow } from './sqlite-statements.js';
 import { SqliteTelemetry } from './sqlite-telemetry.js';
+import { GroupCommit, type Outcome } from './group-commit.js';
 import { SqliteTx } from './sqlite-tx.js';
 import { verdict } from './verdict.js';
 
@@ -20,6 +21,9 @@ export class SqliteJobStore extends SqliteTelemetry implements JobStore {
   readonly processes: SqliteProcesses;
   readonly #q;
   readonly #tx: SqliteTx;
+  /** Runs its function in a SAVEPOINT when called inside a transaction, rolled back if it throws. */
+  readonly #savepoint: (work: () => void) => void;
+  readonly #creates = new GroupCommit<{ entry: NewJob; now: number }, JobView>((items) => this.#createAll(items));
 
   /** `path` is the database file, or `:memory:`. */
   static open(path: string): SqliteJobStore {
@@ -31,29 +35,46 @@ export class SqliteJobStore extends SqliteTelemetry implements JobStore {
     this.#q = jobStatements(db);
     this.#tx = new SqliteTx(db);
     this.processes = new SqliteProcesses(db, this.#tx);
+    this.#savepoint = db.transaction((work: () => void) => work());
   }
 
-  async create(entry: NewJob, now: number): Promise<JobView> {
+  create(entry: NewJob, now: number): Promise<JobView> {
+    return this.#creates.add({ entry, now });
+  }
+
+  /** New jobs in one transaction, each in its own savepoint: a duplicate id fails only its own submit. */
+  #createAll(items: { entry: NewJob; now: number }[]): Outcome<JobView>[] {
+    return this.#tx.run((events) =>
+      items.map(({ entry, now }) => {
+        const mine: StoreEvent[] = [];
+        try {
+          this.#savepoint(() => this.#insert(entry, now, mine));
+        } catch (error) {
+          return { error };
+        }
+        events.push(...mine);
+        return { value: newJobView(entry, now) };
+      }),
+    );
+  }
+
+  #insert(entry: NewJob, now: number, events: StoreEvent[]): void {
     const { job, targets } = entry;
-    const failed = targets.length === 0;
-    const seq = this.#tx.run((events) => {
-      let info;
-      try {
-        info = this.#q.insertJob.run(job.id, JSON.stringify(job), failed ? 'ERROR' : 'QUEUED', failed ? (entry.failure ?? 'no target') : null, now, failed ? now : null);
-      } catch (err) {
-        if ((err as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE') throw Errors.DUPLICATE_ID(job.id);
-        throw err;
-      }
-      const seq = Number(info.lastInsertRowid);
-      if (entry.process) this.processes.insertInTx(job.id, targets[0]!, entry.process, now);
-      for (const t of targets) {
-        this.#q.insertDelivery.run(seq, t.gid, t.nid, entry.urgent ? 1 : 0);
-        events.push({ kind: 'work', node: { gid: t.gid, nid: t.nid } });
-      }
-      if (failed) events.push({ kind: 'done', id: job.id });
-      return seq;
-    });
-    return jobView(this.#q, this.#q.jobBySeq.get(seq)!);
+    const failure = failureOf(entry);
+    let info;
+    try {
+      info = this.#q.insertJob.run(job.id, JSON.stringify(job), failure === null ? 'QUEUED' : 'ERROR', failure, now, failure === null ? null : now);
+    } catch (err) {
+      if ((err as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE') throw Errors.DUPLICATE_ID(job.id);
+      throw err;
+    }
+    const seq = Number(info.lastInsertRowid);
+    if (entry.process) this.processes.insertInTx(job.id, targets[0]!, entry.process, now);
+    for (const t of targets) {
+      this.#q.insertDelivery.run(seq, t.gid, t.nid, entry.urgent ? 1 : 0);
+      events.push({ kind: 'work', node: { gid: t.gid, nid: t.nid } });
+    }
+    if (failure !== null) events.push({ kind: 'done', id: job.id });
   }
 
   async get(id: string): Promise<JobView | null> {
@@ -66,26 +87,28 @@ export class SqliteJobStore extends SqliteTelemetry implements JobStore {
     return rows.map((r) => ({ job: JSON.parse(r.spec) as Job, state: r.state, created: r.created, finished: r.finished }));
   }
 
-  async offerNext(node: NodeKey, lease: string, expiresAt: number): Promise<Offer | null> {
-    return this.#tx.run(() => {
-      const next = this.#q.nextQueued.get(node.gid, node.nid);
-      if (!next) return null;
-      this.#q.offer.run(lease, expiresAt, next.seq, node.gid, node.nid);
-      const job = JSON.parse(this.#q.jobBySeq.get(next.seq)!.spec) as Job;
-      return { ...job, gid: node.gid, nid: node.nid, lease };
-    });
+  async offerNext(node: NodeKey, newLease: () => string, expiresAt: number, max: number): Promise<Offer[]> {
+    return this.#tx.run(() =>
+      this.#q.nextQueued.all(node.gid, node.nid, max).map((next) => {
+        const lease = newLease();
+        this.#q.offer.run(lease, expiresAt, next.seq, node.gid, node.nid);
+        return { ...(JSON.parse(next.spec) as Job), gid: node.gid, nid: node.nid, lease };
+      }),
+    );
   }
 
-  async ack(node: NodeKey, id: string, lease: string, now: number): Promise<boolean> {
-    return this.#tx.run(() => {
-      const job = this.#q.jobById.get(id);
-      if (!job) return false;
-      if (this.#q.ack.run(job.seq, node.gid, node.nid, lease, now).changes === 1) {
-        this.#refresh(job.seq, now, []);
-        return true;
-      }
-      return this.#q.acked.get(job.seq, node.gid, node.nid, lease) !== undefined;
-    });
+  async ack(node: NodeKey, acks: readonly Ack[], now: number): Promise<boolean[]> {
+    return this.#tx.run(() =>
+      acks.map(({ id, lease }) => {
+        const job = this.#q.jobById.get(id);
+        if (!job) return false;
+        if (this.#q.ack.run(job.seq, node.gid, node.nid, lease, now).changes === 1) {
+          this.#refresh(job, now, []);
+          return true;
+        }
+        return this.#q.acked.get(job.seq, node.gid, node.nid, lease) !== undefined;
+      }),
+    );
   }
 
   async expireLeases(now: number, maxOffers: number, limit: number): Promise<LeaseSweep> {
@@ -101,18 +124,20 @@ export class SqliteJobStore extends SqliteTelemetry implements JobStore {
     });
   }
 
-  async complete(node: NodeKey, result: Result, now: number): Promise<boolean> {
-    return this.#tx.run((events) => {
-      const job = this.#q.jobById.get(result.id);
-      const d = job && this.#q.delivery.get(job.seq, node.gid, node.nid);
-      if (!job || !d || d.offers === 0) return false;
-      const terminal = TERMINAL_STATES.has(result.state);
-      // A progress report after the end changes nothing; one before it means the agent holds the job.
-      if (!terminal && TERMINAL_STATES.has(d.state as JobState)) return true;
-      this.#q.end.run(terminal ? result.state : 'RUNNING', JSON.stringify(result), job.seq, node.gid, node.nid);
-      this.#refresh(job.seq, now, events);
-      return true;
-    });
+  async complete(node: NodeKey, results: readonly Result[], now: number): Promise<boolean[]> {
+    return this.#tx.run((events) =>
+      results.map((result) => {
+        const job = this.#q.jobById.get(result.id);
+        const d = job && this.#q.delivery.get(job.seq, node.gid, node.nid);
+        if (!job || !d || d.offers === 0) return false;
+        const terminal = TERMINAL_STATES.has(result.state);
+        // A progress report after the end changes nothing; one before it means the agent holds the job.
+        if (!terminal && TERMINAL_STATES.has(d.state as JobState)) return true;
+        this.#q.end.run(terminal ? result.state : 'RUNNING', JSON.stringify(result), job.seq, node.gid, node.nid);
+        this.#refresh(job, now, events);
+        return true;
+      }),
+    );
   }
 
   async kill(id: string, now: number): Promise<KillOutcome | null> {
@@ -169,6 +194,11 @@ export class SqliteJobStore extends SqliteTelemetry implements JobStore {
     return this.#tx.subscribe(listener);
   }
 
+  override async close(): Promise<void> {
+    if (this.db.open) this.#creates.flush();
+    await super.close();
+  }
+
   /** Queued and offered deliveries end KILLED; answers the nodes that hold (or may hold) the job. */
   #killUntaken(job: JobRow, why: string, now: number, events: StoreEvent[]): NodeKey[] {
     const spec = JSON.parse(job.spec) as Job;
@@ -178,28 +208,43 @@ export class SqliteJobStore extends SqliteTelemetry implements JobStore {
       if (d.state === 'OFFERED') this.#end(spec, d, 'KILLED', `${why} while offered to the agent`, now);
       if (d.state === 'OFFERED' || d.state === 'RUNNING') holders.push({ gid: d.gid, nid: d.nid });
     }
-    this.#refresh(job.seq, now, events);
+    this.#refresh(job, now, events);
     return holders;
   }
 
   #endAndRefresh(d: NodeKey & { seq: number }, state: JobState, reason: string, now: number, events: StoreEvent[]): void {
-    this.#end(JSON.parse(this.#q.jobBySeq.get(d.seq)!.spec) as Job, d, state, reason, now);
-    this.#refresh(d.seq, now, events);
+    const job = this.#q.jobBySeq.get(d.seq)!;
+    this.#end(JSON.parse(job.spec) as Job, d, state, reason, now);
+    this.#refresh(job, now, events);
   }
 
   #end(job: Job, d: NodeKey & { seq: number }, state: JobState, reason: string, now: number): void {
     this.#q.end.run(state, JSON.stringify(verdict(job, d, state, reason, now)), d.seq, d.gid, d.nid);
   }
 
-  /** Recomputes the job's state from its deliveries; a job that just ended emits `done`. */
-  #refresh(seq: number, now: number, events: StoreEvent[]): void {
-    const job = this.#q.jobBySeq.get(seq)!;
-    const state = aggregateState(new Map(this.#q.counts.all(seq).map((c) => [c.state, c.n])));
+  /**
+   * Recomputes the job's state from its deliveries; a job that just ended emits `done`. `job` is
+   * its row as read in this transaction, before the change to its deliveries.
+   */
+  #refresh(job: JobRow, now: number, events: StoreEvent[]): void {
+    const state = aggregateState(new Map(this.#q.counts.all(job.seq).map((c) => [c.state, c.n])));
     const ended = TERMINAL_STATES.has(state);
     if (state === job.state && ended === (job.finished !== null)) return;
-    this.#q.setJobState.run(state, ended ? (job.finished ?? now) : null, seq);
+    this.#q.setJobState.run(state, ended ? (job.finished ?? now) : null, job.seq);
     if (!ended || job.finished !== null) return;
     events.push({ kind: 'done', id: job.id });
     if (state !== 'SUCCESS') this.processes.startFailedInTx(job.id, state, () => jobView(this.#q, job).results[0], now, events);
   }
+}
+
+function failureOf(entry: NewJob): string | null {
+  return entry.targets.length === 0 ? (entry.failure ?? 'no target') : null;
+}
+
+/** A new job has no results yet: its view is known without reading it back. */
+function newJobView(entry: NewJob, now: number): JobView {
+  const { job } = entry;
+  const failure = failureOf(entry);
+  if (failure === null) return { job, state: 'QUEUED', created: now, finished: null, results: [] };
+  return { job, state: 'ERROR', created: now, finished: now, results: [verdict(job, null, 'ERROR', failure, now)] };
 }

@@ -4,8 +4,12 @@ import type { StoreEvent } from './job-store.js';
 
 export class SqliteTx {
   readonly #listeners = new Set<(e: StoreEvent) => void>();
+  /** Made once: better-sqlite3 builds a wrapper per `transaction()` call, a cost on every commit. */
+  readonly #transaction: Database.Transaction<(work: (events: StoreEvent[]) => unknown, events: StoreEvent[]) => unknown>;
 
-  constructor(private readonly db: Database.Database) {}
+  constructor(private readonly db: Database.Database) {
+    this.#transaction = db.transaction((work: (events: StoreEvent[]) => unknown, events: StoreEvent[]) => work(events));
+  }
 
   /**
    * Runs `work` in one IMMEDIATE transaction (it takes the write lock at once, so two writers
@@ -19,7 +23,7 @@ export class SqliteTx {
     // client was handed a process — is synced to disk first, so a power cut cannot undo it.
     if (opts.durable) this.db.pragma('synchronous = FULL');
     try {
-      const out = this.db.transaction(() => work(events)).immediate();
+      const out = this.#transaction.immediate(work, events) as T;
       for (const e of events) for (const l of this.#listeners) l(e);
       return out;
     } finally {

@@ -32,18 +32,18 @@ describe('Controller', () => {
     const { clock, controller, tick } = s;
     await controller.poll(A, [], 0);
     await controller.submit({ cmd: 'execute', gid: 1, nid: 10, id: 'old' });
-    const first = (await controller.poll(A, [], 0))!;
+    const first = (await controller.poll(A, [], 0))[0]!;
     await controller.submit({ cmd: 'execute', gid: 1, nid: 10, id: 'new' });
     clock.t += 9_999;
     expect(await tick()).toMatchObject({ reoffered: 0 });
     clock.t += 2;
     expect(await tick()).toMatchObject({ reoffered: 1 });
-    await expect(controller.ack(A, 'old', first.lease)).rejects.toMatchObject({ code: 'COX_LEASE_INVALID', statusCode: 409 });
-    expect((await controller.poll(A, [], 0))!.id).toBe('old');
+    expect(await controller.ack(A, [{ id: 'old', lease: first.lease }])).toEqual([{ id: 'old', ok: false, code: 'COX_LEASE_INVALID', message: expect.stringContaining('"old"') }]);
+    expect((await controller.poll(A, [], 0))[0]!.id).toBe('old');
     clock.t += 10_001;
     expect(await tick()).toMatchObject({ reoffered: 0, unacknowledged: 1 });
     expect((await controller.get('old')).results[0]!.data).toBe('agent 1_10 did not acknowledge the job after 2 offers');
-    expect((await controller.poll(A, [], 0))!.id).toBe('new');
+    expect((await controller.poll(A, [], 0))[0]!.id).toBe('new');
   });
 
   it('fails at once a job no live node matches, and forgets nodes past the TTL', async () => {
@@ -63,16 +63,16 @@ describe('Controller', () => {
     await new Promise((r) => setTimeout(r, 10));
     await controller.submit({ cmd: 'x', roles: ['s'], id: 'one' });
     await controller.submit({ cmd: 'x', roles: ['s'], id: 'two' });
-    expect([(await pb)!.id, (await pa)!.id]).toEqual(['one', 'two']);
+    expect([(await pb)[0]!.id, (await pa)[0]!.id]).toEqual(['one', 'two']);
   });
 
   it('holds a waiting submit until the result arrives', async () => {
     const { controller } = s;
     await controller.poll(A, [], 0);
     const waiting = controller.submit({ cmd: 'x', nid: 10, id: 'w', wait: 30 });
-    const offer = (await controller.poll(A, [], 1000))!;
-    await controller.ack(A, offer.id, offer.lease);
-    await controller.result(A, mkResult('w', A));
+    const offer = (await controller.poll(A, [], 1000))[0]!;
+    await controller.ack(A, [{ id: offer.id, lease: offer.lease }]);
+    await controller.result(A, [mkResult('w', A)]);
     expect(await waiting).toMatchObject({ state: 'SUCCESS', results: [{ data: 'ok' }] });
   });
 
@@ -80,8 +80,8 @@ describe('Controller', () => {
     const { controller } = s;
     await controller.poll(A, [], 0);
     await controller.submit({ cmd: 'x', nid: 10, id: 'j' });
-    await expect(controller.result(B, mkResult('j', B))).rejects.toMatchObject({ code: 'COX_NOT_FOUND' });
-    await expect(controller.result(A, mkResult('ghost', A))).rejects.toMatchObject({ code: 'COX_NOT_FOUND' });
+    expect(await controller.result(B, [mkResult('j', B)])).toMatchObject([{ id: 'j', ok: false, code: 'COX_NOT_FOUND' }]);
+    expect(await controller.result(A, [mkResult('ghost', A)])).toMatchObject([{ id: 'ghost', ok: false, code: 'COX_NOT_FOUND' }]);
     expect((await controller.get('j')).state).toBe('QUEUED');
   });
 
@@ -89,11 +89,11 @@ describe('Controller', () => {
     const { controller } = s;
     await controller.poll(A, [], 0);
     await controller.submit({ cmd: 'x', nid: 10, id: 'run' });
-    const offer = (await controller.poll(A, [], 0))!;
-    await controller.ack(A, offer.id, offer.lease);
+    const offer = (await controller.poll(A, [], 0))[0]!;
+    await controller.ack(A, [{ id: offer.id, lease: offer.lease }]);
     await controller.submit({ cmd: 'x', nid: 10, id: 'later' });
     expect((await controller.kill('run')).state).toBe('RUNNING');
-    expect(await controller.poll(A, [], 0)).toMatchObject({ cmd: 'kill', args: { id: 'run' } });
+    expect(await controller.poll(A, [], 0)).toMatchObject([{ cmd: 'kill', args: { id: 'run' } }]);
     await expect(controller.kill('ghost')).rejects.toMatchObject({ code: 'COX_NOT_FOUND' });
   });
 
@@ -102,8 +102,8 @@ describe('Controller', () => {
     await controller.poll(A, ['r'], 0);
     await controller.submit({ cmd: 'x', nid: 10, id: 'run' });
     await controller.submit({ cmd: 'x', nid: 10, id: 'queued' });
-    const offer = (await controller.poll(A, ['r'], 0))!;
-    await controller.ack(A, offer.id, offer.lease);
+    const offer = (await controller.poll(A, ['r'], 0))[0]!;
+    await controller.ack(A, [{ id: offer.id, lease: offer.lease }]);
     expect(await controller.sessions()).toEqual({ '1_10': [Math.floor(clock.t / 1000), 'r'] });
     clock.t += 30_001;
     expect(await tick()).toMatchObject({ lost: 1 });
@@ -121,7 +121,7 @@ describe('Controller', () => {
     clock.t += 20_000;
     expect(await tick()).toMatchObject({ lost: 0 });
     controller.close();
-    expect(await pending).toBeNull();
+    expect(await pending).toEqual([]);
     expect(controller.polls.size).toBe(0);
   });
 });

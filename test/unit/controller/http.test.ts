@@ -51,6 +51,12 @@ describe('controller HTTP', () => {
       ['GET', '/1/1e3/cmd', undefined, /^path\.nid: /],
       ['GET', '/1/10/cmd?timeout=soon', undefined, /^query\.timeout: /],
       ['POST', '/1/10/ack', { id: 'x' }, /^body\.lease: /],
+      ['POST', '/1/10/ack', [{ id: 'x', lease: 'l' }, { id: 'y' }], /^body\[1\]\.lease: /],
+      ['POST', '/1/10/ack', [], /^body: /],
+      ['POST', '/1/10/result', [{ id: 'x', gid: 1, nid: 10, cmd: 'x', starttime: 0, time: 0 }], /^body\[0\]\.state: /],
+      ['GET', '/1/10/cmd?max=0', undefined, /^query\.max: /],
+      ['GET', '/1/10/cmd?max=1001', undefined, /^query\.max: /],
+      ['GET', '/1/10/cmd?max=two', undefined, /^query\.max: /],
       ['POST', '/1/10/result', { id: 'x', gid: 1, nid: 10, cmd: 'x', starttime: 0, time: 0 }, /^body\.state: /],
       ['POST', '/1/10/log', { id: 'x' }, /^body: /],
       ['POST', '/1/10/log', [{ id: 'x', mid: -1, level: 1, message: '', epoch: 0 }], /^body\[0\]\.mid: /],
@@ -67,6 +73,31 @@ describe('controller HTTP', () => {
       expect(res.json().message, url).toMatch(reason);
     }
     expect((await call(a, 'GET', '/nowhere')).json()).toMatchObject({ code: 'COX_NOT_FOUND' });
+  });
+
+  it('offers several jobs to a poll with max, and takes batched acks and results item by item', async () => {
+    const a = await build();
+    await call(a, 'GET', '/1/10/cmd?timeout=0');
+    for (const id of ['a', 'b', 'c']) await call(a, 'POST', '/api/jobs', { cmd: 'x', nid: 10, id });
+    const offers = (await call(a, 'GET', '/1/10/cmd?timeout=0&max=2')).json();
+    expect(offers.map((o: { id: string }) => o.id)).toEqual(['a', 'b']);
+    // Without max, one object, as JumpScale's agents expect.
+    const single = (await call(a, 'GET', '/1/10/cmd?timeout=0')).json();
+    expect(single).toMatchObject({ id: 'c', gid: 1, nid: 10 });
+    expect((await call(a, 'GET', '/1/10/cmd?timeout=0&max=5')).statusCode).toBe(204);
+
+    const acks = [{ id: 'a', lease: offers[0].lease }, { id: 'b', lease: 'stale' }, { id: 'c', lease: single.lease }];
+    const acked = await call(a, 'POST', '/1/10/ack', acks);
+    expect([acked.statusCode, acked.json()]).toEqual([200, [{ id: 'a', ok: true }, { id: 'b', ok: false, code: 'COX_LEASE_INVALID', message: expect.any(String) }, { id: 'c', ok: true }]]);
+    const stale = await call(a, 'POST', '/1/10/ack', { id: 'b', lease: 'stale' });
+    expect([stale.statusCode, stale.json().code]).toEqual([409, 'COX_LEASE_INVALID']);
+
+    const result = (id: string) => ({ id, gid: 1, nid: 10, cmd: 'x', state: 'SUCCESS', starttime: 0, time: 1 });
+    const stored = await call(a, 'POST', '/1/10/result', [result('a'), result('ghost'), result('c')]);
+    expect(stored.json()).toMatchObject([{ id: 'a', ok: true }, { id: 'ghost', ok: false, code: 'COX_NOT_FOUND' }, { id: 'c', ok: true }]);
+    expect((await call(a, 'POST', '/1/10/result', result('ghost'))).statusCode).toBe(404);
+    expect((await call(a, 'GET', '/api/jobs/a')).json().state).toBe('SUCCESS');
+    expect((await call(a, 'GET', '/api/jobs/b')).json().state).toBe('QUEUED');
   });
 
   it('refuses a duplicate job id with 409 COX_DUPLICATE_ID', async () => {

@@ -34,18 +34,22 @@ export function processConformance(name: string, factory: () => Promise<StoreFix
       store.create({ job: jobSchema.parse({ id, cmd: START_PROCESS, ...node, args: spec(name) }), targets: [node], process: { name, spec: spec(name) } }, T0);
     /** The agent polls and acknowledges the node's next start. */
     const take = async (node = A) => {
-      const o = (await store.offerNext(node, `l-${Math.random()}`, T0 + 1000))!;
-      expect(await store.ack(node, o.id, o.lease, T0 + 1)).toBe(true);
-      return o.id;
+      const [o] = await store.offerNext(node, () => `l-${Math.random()}`, T0 + 1000, 1);
+      expect(await store.ack(node, [{ id: o!.id, lease: o!.lease }], T0 + 1)).toEqual([true]);
+      return o!.id;
     };
     const states = async () => Object.fromEntries((await store.processes.list(100)).map((p) => [p.id, [p.state, p.exit_code]]));
 
     it('stores a process with its start job, refuses its name on that node until it finished', async () => {
       await start('p1');
       await expect(start('p1b', A, 'p1')).rejects.toSatisfy((e) => isCoxError(e, Errors.NAME_RUNNING));
+      // Refused among starts stored together: its job is undone with it, the others stay.
+      const together = await Promise.allSettled([start('p1c', A, 'p1'), start('p9')]);
+      expect(together.map((t) => t.status)).toEqual(['rejected', 'fulfilled']);
+      expect([await store.get('p1c'), (await store.get('p9'))?.state]).toEqual([null, 'QUEUED']);
       expect(await store.get('p1b')).toBeNull();
       await start('p1-on-b', B, 'p1');
-      expect(await states()).toEqual({ p1: ['starting', null], 'p1-on-b': ['starting', null] });
+      expect(await states()).toEqual({ p1: ['starting', null], p9: ['starting', null], 'p1-on-b': ['starting', null] });
       await take();
       expect((await states()).p1).toEqual(['running', null]);
       expect(await store.processes.report(A, [exit('p1', 0)])).toEqual(['p1']);
@@ -85,7 +89,7 @@ export function processConformance(name: string, factory: () => Promise<StoreFix
       expect(await store.expireSessions(T0 + 1, T0 + 2, 10)).toEqual([A]);
       expect(await states()).toEqual({ ran: ['finished', EXIT_LOST], late: ['finished', EXIT_LOST], queued: ['finished', EXIT_LOST] });
       expect((await store.get('queued'))!.state).toBe('KILLED');
-      expect(await store.offerNext(A, 'l', T0 + 5000)).toBeNull();
+      expect(await store.offerNext(A, () => 'l', T0 + 5000, 1)).toEqual([]);
       // `ran`'s real end comes before anything was handed out: it replaces the verdict.
       await store.processes.report(A, [exit('ran', 0)]);
       expect((await store.processes.take('k1', 100)).map((p) => [p.name, p.exit_code])).toEqual([['late', EXIT_LOST], ['queued', EXIT_LOST], ['ran', 0]]);
@@ -100,13 +104,13 @@ export function processConformance(name: string, factory: () => Promise<StoreFix
       await store.kill('killed', T0);
       await start('unacked');
       for (let i = 0; i < 2; i++) {
-        await store.offerNext(A, `l${i}`, T0 + 10);
+        await store.offerNext(A, () => `l${i}`, T0 + 10, 1);
         await store.expireLeases(T0 + 100, 2, 10);
       }
       await start('refused');
-      const o = (await store.offerNext(A, 'lr', T0 + 1000))!;
-      await store.ack(A, o.id, o.lease, T0 + 1);
-      await store.complete(A, { id: 'refused', ...A, cmd: START_PROCESS, data: '', level: 0, state: 'UNKNOWN_CMD', starttime: T0, time: 0, streams: ['', ''], critical: 'unknown command', tags: '' }, T0 + 2);
+      const [o] = await store.offerNext(A, () => 'lr', T0 + 1000, 1);
+      await store.ack(A, [{ id: o!.id, lease: o!.lease }], T0 + 1);
+      await store.complete(A, [{ id: 'refused', ...A, cmd: START_PROCESS, data: '', level: 0, state: 'UNKNOWN_CMD', starttime: T0, time: 0, streams: ['', ''], critical: 'unknown command', tags: '' }], T0 + 2);
       const done = await store.processes.take('k', 100);
       // Oldest end first: killed at T0, refused at T0 + 2, the lease expired for good at T0 + 100.
       expect(done.map((p) => [p.name, p.exit_code])).toEqual([['killed', EXIT_NOT_STARTED], ['refused', EXIT_NOT_STARTED], ['unacked', EXIT_NOT_STARTED]]);

@@ -40,7 +40,10 @@ export function storeConformance(name: string, factory: () => Promise<StoreFixtu
       await f.cleanup();
     });
 
-    const offer = (node: NodeKey, lease: string, now = T0, ttl = 1000) => store.offerNext(node, lease, now + ttl);
+    /** The single forms, on top of the batched store calls. */
+    const offer = async (node: NodeKey, lease: string, now = T0, ttl = 1000) => (await store.offerNext(node, () => lease, now + ttl, 1))[0] ?? null;
+    const ack = async (node: NodeKey, id: string, lease: string, now: number): Promise<boolean | undefined> => (await store.ack(node, [{ id, lease }], now))[0];
+    const complete = async (node: NodeKey, result: Result, now: number): Promise<boolean | undefined> => (await store.complete(node, [result], now))[0];
 
     it('stores a job, refuses its id again, and fails at once a job with no target', async () => {
       const view = await store.create({ job: mkJob('j1'), targets: [A] }, T0);
@@ -52,6 +55,15 @@ export function storeConformance(name: string, factory: () => Promise<StoreFixtu
       expect(failed.results).toMatchObject([{ id: 'j2', nid: 99, state: 'ERROR', data: 'no matching connected agents' }]);
       expect(events).toEqual([{ kind: 'work', node: A }, { kind: 'done', id: 'j2' }]);
       expect(await store.get('nope')).toBeNull();
+    });
+
+    it('stores submits made together; a duplicate id fails only its own', async () => {
+      const made = await Promise.allSettled(['a', 'a', 'b'].map((id) => store.create({ job: mkJob(id), targets: [A] }, T0)));
+      expect(made.map((m) => m.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+      expect((made[1] as PromiseRejectedResult).reason).toSatisfy((e) => isCoxError(e, Errors.DUPLICATE_ID));
+      expect((await store.list({ limit: 10 })).map((j) => j.job.id)).toEqual(['b', 'a']);
+      expect(await store.queueLengths()).toEqual(new Map([['1_10', 2]]));
+      expect(events).toEqual([{ kind: 'work', node: A }, { kind: 'work', node: A }]);
     });
 
     it("offers a node's jobs oldest first, urgent ones ahead, each once, stamped with the node", async () => {
@@ -69,14 +81,48 @@ export function storeConformance(name: string, factory: () => Promise<StoreFixtu
     it('acknowledges only the current, unexpired lease of that node', async () => {
       await store.create({ job: mkJob('j'), targets: [A] }, T0);
       await offer(A, 'good', T0, 1000);
-      expect(await store.ack(A, 'j', 'bad', T0 + 1)).toBe(false);
-      expect(await store.ack(B, 'j', 'good', T0 + 1)).toBe(false);
-      expect(await store.ack(A, 'j', 'good', T0 + 2000)).toBe(false);
-      expect(await store.ack(A, 'j', 'good', T0 + 10)).toBe(true);
+      expect(await ack(A, 'j', 'bad', T0 + 1)).toBe(false);
+      expect(await ack(B, 'j', 'good', T0 + 1)).toBe(false);
+      expect(await ack(A, 'j', 'good', T0 + 2000)).toBe(false);
+      expect(await ack(A, 'j', 'good', T0 + 10)).toBe(true);
       // The same acknowledgement again (its reply was lost) gets the same answer; another lease does not.
-      expect(await store.ack(A, 'j', 'good', T0 + 11)).toBe(true);
-      expect(await store.ack(A, 'j', 'bad', T0 + 11)).toBe(false);
+      expect(await ack(A, 'j', 'good', T0 + 11)).toBe(true);
+      expect(await ack(A, 'j', 'bad', T0 + 11)).toBe(false);
       expect((await store.get('j'))!.state).toBe('RUNNING');
+    });
+
+    it('offers up to max jobs to one poll, in queue order, each under its own lease', async () => {
+      for (const id of ['a', 'b', 'c']) await store.create({ job: mkJob(id), targets: [A] }, T0);
+      await store.create({ job: mkJob('kill', { cmd: 'kill' }), targets: [A], urgent: true }, T0);
+      let n = 0;
+      const offers = await store.offerNext(A, () => `l${++n}`, T0 + 1000, 3);
+      expect(offers.map((o) => [o.id, o.lease, o.nid])).toEqual([['kill', 'l1', 10], ['a', 'l2', 10], ['b', 'l3', 10]]);
+      expect((await store.offerNext(A, () => 'l9', T0 + 1000, 5)).map((o) => o.id)).toEqual(['c']);
+      expect(await store.offerNext(A, () => 'l10', T0 + 1000, 5)).toEqual([]);
+      expect(await store.queueLengths()).toEqual(new Map([['1_10', 4]]));
+    });
+
+    it('acknowledges a batch item by item: a stale lease fails alone, a repeated one is answered alike', async () => {
+      for (const id of ['a', 'b', 'c']) await store.create({ job: mkJob(id), targets: [A] }, T0);
+      const [a, b, c] = await store.offerNext(A, () => `l-${Math.random()}`, T0 + 1000, 3);
+      const batch = [{ id: a!.id, lease: a!.lease }, { id: 'b', lease: 'stale' }, { id: 'ghost', lease: 'x' }, { id: c!.id, lease: c!.lease }];
+      expect(await store.ack(A, batch, T0 + 1)).toEqual([true, false, false, true]);
+      expect(await store.ack(A, [{ id: 'a', lease: a!.lease }, { id: 'b', lease: b!.lease }], T0 + 2)).toEqual([true, true]);
+      expect(await store.ack(B, [{ id: 'c', lease: c!.lease }], T0 + 2)).toEqual([false]);
+      expect((await store.list({ state: 'RUNNING', limit: 10 })).map((j) => j.job.id)).toEqual(['c', 'b', 'a']);
+    });
+
+    it('stores a batch of results item by item: one for a job never given fails alone', async () => {
+      for (const id of ['a', 'b', 'never']) await store.create({ job: mkJob(id), targets: [A] }, T0);
+      const offers = await store.offerNext(A, () => `l-${Math.random()}`, T0 + 1000, 2);
+      await store.ack(A, offers.map(({ id, lease }) => ({ id, lease })), T0);
+      events = [];
+      const batch = [mkResult('a', A, 'RUNNING'), mkResult('a', A), mkResult('never', A), mkResult('b', A, 'ERROR'), mkResult('ghost', A)];
+      expect(await store.complete(A, batch, T0 + 5)).toEqual([true, true, false, true, false]);
+      expect(await store.get('a')).toMatchObject({ state: 'SUCCESS', finished: T0 + 5 });
+      expect(await store.get('b')).toMatchObject({ state: 'ERROR', results: [{ state: 'ERROR' }] });
+      expect(await store.get('never')).toMatchObject({ state: 'QUEUED', results: [] });
+      expect(events).toEqual([{ kind: 'done', id: 'a' }, { kind: 'done', id: 'b' }]);
     });
 
     it('offers an unacknowledged job once more, ahead of newer jobs and in order, then fails it', async () => {
@@ -89,8 +135,8 @@ export function storeConformance(name: string, factory: () => Promise<StoreFixtu
       expect(events).toContainEqual({ kind: 'work', node: A });
       expect((await offer(A, 'la2', T0 + 2000))!.id).toBe('a');
       expect((await offer(A, 'lb2', T0 + 2000))!.id).toBe('b');
-      expect(await store.ack(A, 'a', 'la', T0 + 2001)).toBe(false);
-      expect(await store.ack(A, 'b', 'lb2', T0 + 2001)).toBe(true);
+      expect(await ack(A, 'a', 'la', T0 + 2001)).toBe(false);
+      expect(await ack(A, 'b', 'lb2', T0 + 2001)).toBe(true);
       expect(await store.expireLeases(T0 + 5000, 2, 100)).toEqual({ reoffered: [], failed: [{ id: 'a', ...A }] });
       const a = (await store.get('a'))!;
       expect(a.state).toBe('ERROR');
@@ -101,14 +147,14 @@ export function storeConformance(name: string, factory: () => Promise<StoreFixtu
 
     it('accepts a result only from a node the job was offered to', async () => {
       await store.create({ job: mkJob('j'), targets: [A] }, T0);
-      expect(await store.complete(A, mkResult('j', A), T0)).toBe(false);
-      expect(await store.complete(A, mkResult('ghost', A), T0)).toBe(false);
+      expect(await complete(A, mkResult('j', A), T0)).toBe(false);
+      expect(await complete(A, mkResult('ghost', A), T0)).toBe(false);
       await offer(A, 'l');
-      expect(await store.complete(B, mkResult('j', B), T0)).toBe(false);
+      expect(await complete(B, mkResult('j', B), T0)).toBe(false);
       expect((await store.get('j'))!.state).toBe('QUEUED');
-      expect(await store.complete(A, mkResult('j', A, 'RUNNING'), T0)).toBe(true);
+      expect(await complete(A, mkResult('j', A, 'RUNNING'), T0)).toBe(true);
       expect((await store.get('j'))!.state).toBe('RUNNING');
-      expect(await store.complete(A, mkResult('j', A), T0 + 5)).toBe(true);
+      expect(await complete(A, mkResult('j', A), T0 + 5)).toBe(true);
       const view = (await store.get('j'))!;
       expect(view).toMatchObject({ state: 'SUCCESS', finished: T0 + 5, results: [{ data: 'ok', state: 'SUCCESS' }] });
       expect(events).toContainEqual({ kind: 'done', id: 'j' });
@@ -118,7 +164,7 @@ export function storeConformance(name: string, factory: () => Promise<StoreFixtu
       await store.create({ job: mkJob('j'), targets: [A] }, T0);
       await offer(A, 'l');
       await store.expireLeases(T0 + 2000, 2, 100);
-      expect(await store.complete(A, mkResult('j', A), T0 + 2001)).toBe(true);
+      expect(await complete(A, mkResult('j', A), T0 + 2001)).toBe(true);
       expect(await offer(A, 'l2', T0 + 2002)).toBeNull();
     });
 
@@ -128,10 +174,10 @@ export function storeConformance(name: string, factory: () => Promise<StoreFixtu
       const oa = (await offer(A, 'la'))!;
       const ob = (await offer(B, 'lb'))!;
       expect([oa.id, oa.nid, ob.id, ob.nid]).toEqual(['f', 10, 'f', 11]);
-      await store.ack(A, 'f', 'la', T0);
-      await store.complete(A, mkResult('f', A), T0);
+      await ack(A, 'f', 'la', T0);
+      await complete(A, mkResult('f', A), T0);
       expect((await store.get('f'))!.state).toBe('RUNNING');
-      await store.complete(B, mkResult('f', B, 'ERROR'), T0);
+      await complete(B, mkResult('f', B, 'ERROR'), T0);
       const view = (await store.get('f'))!;
       expect(view.state).toBe('ERROR');
       expect(view.results.map((r) => [r.nid, r.state])).toEqual([[10, 'SUCCESS'], [11, 'ERROR']]);
@@ -145,11 +191,11 @@ export function storeConformance(name: string, factory: () => Promise<StoreFixtu
       await offer(A, 'la');
       await offer(A, 'lb');
       expect(await lengths()).toEqual({ '1_10': 4, '1_11': 1 });
-      await store.ack(A, 'a', 'la', T0);
+      await ack(A, 'a', 'la', T0);
       await store.expireLeases(T0 + 5000, 2, 100);
       expect(await lengths()).toEqual({ '1_10': 3, '1_11': 1 });
       await store.kill('c', T0);
-      await store.complete(A, mkResult('b', A), T0);
+      await complete(A, mkResult('b', A), T0);
       expect(await lengths()).toEqual({ '1_10': 1, '1_11': 1 });
       await store.kill('f', T0);
       expect(await lengths()).toEqual({});
@@ -163,7 +209,7 @@ export function storeConformance(name: string, factory: () => Promise<StoreFixtu
       expect(await offer(A, 'l')).toBeNull();
       await store.create({ job: mkJob('r'), targets: [A] }, T0);
       await offer(A, 'lr');
-      await store.ack(A, 'r', 'lr', T0);
+      await ack(A, 'r', 'lr', T0);
       const running = (await store.kill('r', T0 + 1))!;
       expect(running).toMatchObject({ holders: [A], view: { state: 'RUNNING' } });
       expect(await store.kill('ghost', T0)).toBeNull();
@@ -176,7 +222,7 @@ export function storeConformance(name: string, factory: () => Promise<StoreFixtu
       expect(await store.sessions(T0)).toEqual([{ ...A, roles: ['storage', 'db'], lastSeen: T0 + 10 }, { ...B, roles: [], lastSeen: T0 }]);
       for (const id of ['run', 'wait']) await store.create({ job: mkJob(id), targets: [A] }, T0);
       await offer(A, 'l');
-      await store.ack(A, 'run', 'l', T0);
+      await ack(A, 'run', 'l', T0);
       await store.keepAlive([B], T0 + 50);
       expect(await store.expireSessions(T0 + 20, T0 + 60, 100)).toEqual([A]);
       expect((await store.sessions(0)).map((s) => s.nid)).toEqual([11]);
@@ -228,7 +274,7 @@ export function storeConformance(name: string, factory: () => Promise<StoreFixtu
       await offer(A, 'la');
       store = await f.reopen();
       expect((await store.sessions(T0)).map((s) => s.roles)).toEqual([['r']]);
-      expect(await store.ack(A, 'a', 'la', T0 + 1)).toBe(true);
+      expect(await ack(A, 'a', 'la', T0 + 1)).toBe(true);
       expect((await offer(A, 'lb'))!.id).toBe('b');
       expect(await offer(A, 'lx')).toBeNull();
     });
