@@ -59,9 +59,9 @@ export async function runHostManagerDaemon(cmd: Command): Promise<void> {
   }
   for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, () => void shutdown(signal));
 
-  // The manager op begins a tick after start() and, before its first await, applies the SCF:
-  // every child is launched or re-attached by the time its status reads running.
-  await hm.supervisor.waitFor(() => hm.registry.session('manager')?.status === 'running', 5_000);
+  // The manager op begins a tick after start() and, before its first await, applies the SCF; the
+  // launcher then reports each child's process (or its failure) a little later.
+  await hm.supervisor.waitFor(() => hm.registry.session('manager')?.status === 'running' && !hm.supervisor.launching, 30_000);
   const n = hm.supervisor.size;
   if (!stopping) void notifier.notify('READY=1', `STATUS=supervising ${n} ${n === 1 ? 'child' : 'children'}`);
 }

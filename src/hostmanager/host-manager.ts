@@ -17,6 +17,7 @@ import { DockerSide } from './docker/docker-side.js';
 import type Docker from 'dockerode';
 import { registerHostManagerOps } from './ops.js';
 import { runChildLogic } from './child/run-child.js';
+import { Launcher } from './launcher/launcher.js';
 import { nativeRunner, STATE_MARKER } from './process/native-driver.js';
 import { findMarkedLeaders, processStartTime, signalGroup } from '../shared/proc.js';
 import { planReattach } from './state/reattach.js';
@@ -50,6 +51,7 @@ export class HostManager {
   readonly state: StateDir;
   /** Null unless compose files were given. */
   readonly docker: DockerSide | null;
+  readonly launcher: Launcher;
   private readonly logger: Logger;
   private watcher: { close(): Promise<void> } | null = null;
 
@@ -72,7 +74,11 @@ export class HostManager {
           },
         })
       : null;
-    const native = nativeRunner({ logDir: () => this.config.current?.logDir ?? 'logs', state: this.state });
+    this.launcher = new Launcher({
+      onDeath: (why) => this.logger.error(`${why}: its running children are now watched by pid, and the next launch starts a new launcher`),
+      onWithdrawn: (instance) => this.logger.warn({ instance }, 'the launcher relaunched a child that is not wanted up any more: killed it'),
+    });
+    const native = nativeRunner({ logDir: () => this.config.current?.logDir ?? 'logs', state: this.state, launcher: this.launcher });
     this.supervisor = new Supervisor({
       runChild: runChildLogic({ native, ...(this.docker ? { docker: this.docker.runner } : {}) }),
       logger: opts.logger.child({ component: 'supervisor' }),
@@ -105,6 +111,7 @@ export class HostManager {
 
   /** Starts the `manager` process, as OCS's HostManager does when it starts. */
   start(): Reply {
+    this.launcher.start();
     const requests = this.opts.initialState ? [['all', this.opts.initialState]] : [];
     return this.registry.start('manager', { requests });
   }
@@ -114,6 +121,7 @@ export class HostManager {
     await this.watcher?.close();
     this.watcher = null;
     await this.registry.stopAll(deadlineMs);
+    this.launcher.close();
     await this.docker?.close();
   }
 

@@ -167,6 +167,12 @@ export class Supervisor extends EventEmitter<{ change: []; targets: [] }> {
     return this.children.size;
   }
 
+  /** True while some child has been launched and has no process yet (or a failure to show). */
+  get launching(): boolean {
+    for (const e of this.children.values()) if (e.actor.getSnapshot().matches({ running: 'starting' })) return true;
+    return false;
+  }
+
   /**
    * Brings every child down and empties the table. After `deadlineMs` the machines are stopped,
    * which SIGKILLs any process group still alive, so shutdown always ends.

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { logFileFor } from '../../src/hostmanager/process/native-process.js';
 import { nodeInstance } from '../helpers/instances.js';
@@ -29,7 +29,8 @@ describe('native children (real processes)', () => {
   it('writes the child output to its log file', async () => {
     t = makeSupervisor();
     t.apply([nodeInstance('sleepy', 'sleeper.mjs')]);
-    await waitUntil(() => readFileSync(logFileFor(t.logDir, 'sleepy'), 'utf8').includes('ready'), 5_000, 'ready in log');
+    const log = logFileFor(t.logDir, 'sleepy');
+    await waitUntil(() => existsSync(log) && readFileSync(log, 'utf8').includes('ready'), 5_000, 'ready in log');
     expect(readFileSync(logFileFor(t.logDir, 'sleepy'), 'utf8')).toMatch(/^--- coxswain .* launching: .*sleeper\.mjs\nready\n/);
   });
 

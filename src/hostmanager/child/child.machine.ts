@@ -17,6 +17,8 @@ import type { ChildLaunch } from './launch.js';
 import {
   decideRestart,
   describeExit,
+  FIRST_EXIT_STATE,
+  immediateRelaunchAfterMs,
   INITIAL_RESTART_STATE,
   type ExitFacts,
   type RestartPolicyConfig,
@@ -84,6 +86,17 @@ export interface RunChildInput {
   launch: ChildLaunch;
   /** Set on the first launch after a restart, when the child is still running. */
   adopt: Adoptee | null;
+  quickRelaunch: QuickRelaunch;
+}
+
+/**
+ * The restart policy's answer given before the exit: after a run this long (ms) the process is
+ * relaunched at once, and then likewise after `thenAfterMs`. A process launcher may act on it
+ * without waiting for the machine, which reaches the same decision when the exit is reported.
+ */
+export interface QuickRelaunch {
+  afterMs: number;
+  thenAfterMs: number;
 }
 
 const exitFacts = (ctx: ChildContext, ev: ChildEvent): ExitFacts => {
@@ -211,7 +224,12 @@ export const childMachine = setup({
         id: 'proc',
         src: 'runChild',
         // `running` is only entered through `decide`, which checks `operable`.
-        input: ({ context }) => ({ instanceId: context.instanceId, launch: context.launch!, adopt: context.adopt ?? null }),
+        input: ({ context }) => ({
+          instanceId: context.instanceId,
+          launch: context.launch!,
+          adopt: context.adopt ?? null,
+          quickRelaunch: { afterMs: immediateRelaunchAfterMs(context.policy, context.restart), thenAfterMs: immediateRelaunchAfterMs(context.policy, FIRST_EXIT_STATE) },
+        }),
       },
       initial: 'starting',
       on: {

@@ -49,6 +49,16 @@ export interface RestartDecision {
 }
 
 export const INITIAL_RESTART_STATE: RestartState = { failures: 0 };
+/** After an exit relaunched at once, stable run or not. */
+export const FIRST_EXIT_STATE: RestartState = { failures: 1 };
+
+/**
+ * The shortest run whose exit `decideRestart` will relaunch at once, known before the process even
+ * starts: any run at the start of a streak, else a stable one. Lets the launcher act first.
+ */
+export function immediateRelaunchAfterMs(policy: RestartPolicyConfig, state: RestartState): number {
+  return state.failures === 0 ? 0 : policy.stableAfterMs;
+}
 
 export function describeExit(facts: ExitFacts): string {
   if (facts.startError) return `failed to start: ${facts.startError.message}`;

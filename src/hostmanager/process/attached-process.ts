@@ -22,6 +22,11 @@ export class AttachedProcess {
 
   start(): void {
     queueMicrotask(() => this.events.onSpawn(this.pid));
+    this.watch();
+  }
+
+  /** Watches for its exit without announcing it: for a process already known to be running. */
+  watch(): void {
     this.timer = setInterval(() => this.check(), this.pollMs);
     this.timer.unref();
   }

@@ -10,6 +10,7 @@ import type { StateDir } from '../state/state-dir.js';
 import { AttachedProcess } from './attached-process.js';
 import { NativeProcess, type NativeProcessEvents } from './native-process.js';
 import { processStartTime } from '../../shared/proc.js';
+import type { Launcher } from '../launcher/launcher.js';
 
 /** Environment variable that marks a process as a child of the host manager using that state dir. */
 export const STATE_MARKER = 'COX_STATE_DIR';
@@ -18,6 +19,7 @@ export interface NativeDriverOptions {
   /** Read at each launch, so a reloaded SCF with a new `log-dir` takes effect. */
   logDir: string | (() => string);
   state?: StateDir;
+  launcher: Launcher;
 }
 
 /** What a handle records of the launch, to tell whether a re-attached process still matches. */
@@ -29,7 +31,7 @@ export function nativeRunner(opts: NativeDriverOptions): ChildRunner {
   const { state } = opts;
   const marker: Record<string, string> = state ? { [STATE_MARKER]: state.dir } : {};
   return ({ input, sendBack, receive }) => {
-    const { instanceId, launch, adopt } = input;
+    const { instanceId, launch, adopt, quickRelaunch } = input;
     if (isDockerLaunch(launch)) throw new Error(`native runner given docker service ${launch.service}`);
     const report = (event: ProcessReport) => sendBack(event);
     const events: NativeProcessEvents = {
@@ -49,7 +51,7 @@ export function nativeRunner(opts: NativeDriverOptions): ChildRunner {
     const dir = typeof opts.logDir === 'function' ? opts.logDir() : opts.logDir;
     const proc = adopt
       ? new AttachedProcess(adopt.pid, adopt.startTime, events)
-      : new NativeProcess(instanceId, launch, dir, events, marker);
+      : new NativeProcess(instanceId, launch, dir, opts.launcher, events, marker, quickRelaunch);
     receive((command) => proc.signalGroup(command.type === 'TERM' ? 'SIGTERM' : 'SIGKILL'));
     proc.start();
     // The machine stops this actor once the child exited, or when the supervisor is torn down

@@ -1,14 +1,13 @@
 /**
- * One native child: spawned as the leader of its own process group, with stdout and stderr
- * written by the child itself straight into its log file. Because the child holds the file and
- * not a pipe to us, it keeps running and logging if the host manager dies, which is what lets a
- * restarted host manager re-attach to it.
+ * One native child, started by the launcher process (../launcher) in its own process group with
+ * its output going straight to its log file. Signals go to the group from here, directly.
  */
-import { spawn } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, statSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { signalGroup } from '../../shared/proc.js';
+import { processStartTime } from '../../shared/proc.js';
+import type { QuickRelaunch } from '../child/child.machine.js';
+import type { LaunchHandle, Launcher } from '../launcher/launcher.js';
 import type { LaunchSpec } from '../../site-config/types.js';
+import { AttachedProcess } from './attached-process.js';
 
 export interface NativeProcessEvents {
   onSpawn(pid: number): void;
@@ -22,93 +21,63 @@ export function logFileFor(logDir: string, instanceId: string): string {
 }
 
 export class NativeProcess {
-  private pid: number | null = null;
   private alive = false;
+  /** Set when the launcher died under the child: from then on it is watched by pid. */
+  private orphan: AttachedProcess | null = null;
+  private handle: LaunchHandle | null = null;
 
   constructor(
     readonly instanceId: string,
     private readonly launch: LaunchSpec,
     private readonly logDir: string,
+    private readonly launcher: Launcher,
     private readonly events: NativeProcessEvents,
     /** Extra environment that marks the process as ours, so a restarted host manager finds it. */
     private readonly marker: Record<string, string> = {},
+    /** The restart policy's word in advance, for the launcher to act on (see LaunchOrder). */
+    private readonly quickRelaunch: QuickRelaunch | null = null,
   ) {}
 
-  /**
-   * Launches the child. A relaunch after a crash is on the critical path, so it does the least
-   * before `spawn`: no directory checks unless something failed, and bookkeeping after.
-   */
   start(): void {
-    const [command, ...args] = this.launch.argv;
-    if (command === undefined) {
-      queueMicrotask(() => this.events.onSpawnError('empty command', false));
-      return;
-    }
-    let fd: number;
-    try {
-      fd = openLog(this.logDir, logFileFor(this.logDir, this.instanceId));
-    } catch (err) {
-      const message = `cannot open log file in ${this.logDir}: ${(err as Error).message}`;
-      queueMicrotask(() => this.events.onSpawnError(message, true));
-      return;
-    }
-    try {
-      writeSync(fd, `--- coxswain ${new Date().toISOString()} launching: ${this.launch.argv.join(' ')}\n`);
-      const child = spawn(command!, args, {
-        cwd: this.launch.cwd,
-        env: { ...process.env, ...this.launch.env, ...this.marker, COX_INSTANCE_ID: this.instanceId },
-        stdio: ['ignore', fd, fd],
-        detached: true,
-      });
-      child.once('spawn', () => {
-        this.pid = child.pid ?? null;
+    const request = {
+      argv: this.launch.argv,
+      cwd: this.launch.cwd,
+      env: { ...this.launch.env, ...this.marker, COX_INSTANCE_ID: this.instanceId },
+      logDir: this.logDir,
+      logFile: logFileFor(this.logDir, this.instanceId),
+      relaunchAfterMs: this.quickRelaunch?.afterMs ?? null,
+      thenRelaunchAfterMs: this.quickRelaunch?.thenAfterMs ?? null,
+    };
+    this.handle = this.launcher.launch(this.instanceId, request, {
+      onSpawn: (pid) => {
         this.alive = true;
-        this.events.onSpawn(child.pid!);
-      });
-      child.once('error', (err: NodeJS.ErrnoException) => {
-        if (this.alive) return; // errors after spawn (e.g. a failed kill) surface as exit events
-        // A missing cwd also fails as ENOENT, naming the command: say what is really missing.
-        const cwdProblem = err.code === 'ENOENT' ? missingDirectory(this.launch.cwd) : null;
-        const recoverable = err.code !== 'ENOENT' && err.code !== 'EACCES';
-        this.events.onSpawnError(cwdProblem ?? `${command}: ${err.message}`, recoverable);
-      });
-      child.once('exit', (code, signal) => {
-        this.alive = false;
-        const pgid = this.pid;
-        this.events.onExit(code, signal);
-        // Grandchildren left in the group would outlive their parent and hold its resources.
-        // Killed after reporting, so a relaunch is not held up by it; the new child has its own group.
-        if (pgid !== null) signalGroup(pgid, 'SIGKILL');
-      });
-    } finally {
-      closeSync(fd);
-    }
+        this.events.onSpawn(pid);
+      },
+      onExit: (code, signal) => this.exited(code, signal),
+      onSpawnError: (message, recoverable) => this.events.onSpawnError(message, recoverable),
+      onOrphaned: (pid) => this.watchOrphan(pid),
+    });
   }
 
   /** Signals the whole process group; a no-op once the group is gone. */
   signalGroup(signal: NodeJS.Signals): void {
-    if (this.pid !== null) signalGroup(this.pid, signal);
+    if (this.orphan) this.orphan.signalGroup(signal);
+    else this.handle?.signal(signal);
   }
 
   get running(): boolean {
     return this.alive;
   }
-}
 
-function openLog(dir: string, file: string): number {
-  try {
-    return openSync(file, 'a');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-    mkdirSync(dir, { recursive: true });
-    return openSync(file, 'a');
+  private exited(code: number | null, signal: string | null): void {
+    this.alive = false;
+    this.events.onExit(code, signal);
   }
-}
 
-function missingDirectory(dir: string): string | null {
-  try {
-    return statSync(dir).isDirectory() ? null : `working directory ${dir} is not a directory`;
-  } catch {
-    return `working directory ${dir} does not exist`;
+  private watchOrphan(pid: number): void {
+    const startTime = processStartTime(pid);
+    if (startTime === null) return this.exited(null, null);
+    this.orphan = new AttachedProcess(pid, startTime, { onSpawn: () => {}, onExit: (code, signal) => this.exited(code, signal) });
+    this.orphan.watch();
   }
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { decideRestart, INITIAL_RESTART_STATE, type ExitFacts, type RestartPolicyConfig } from '../../../src/hostmanager/child/restart-policy.js';
+import { decideRestart, FIRST_EXIT_STATE, immediateRelaunchAfterMs, INITIAL_RESTART_STATE, type ExitFacts, type RestartPolicyConfig } from '../../../src/hostmanager/child/restart-policy.js';
+import { mayRelaunch, RELAUNCH_MARGIN_MS } from '../../../src/hostmanager/launcher/launched-runs.js';
 
 const policy: RestartPolicyConfig = { stableAfterMs: 10_000, baseDelayMs: 1_000, maxDelayMs: 60_000, jitter: 0.2 };
 const mid = () => 0.5; // no jitter
@@ -56,5 +57,33 @@ describe('decideRestart', () => {
   it('names the signal that killed the child', () => {
     const d = decideRestart(policy, { failures: 1 }, { startedAt: 0, exitedAt: 3_000, code: null, signal: 'SIGKILL' }, mid);
     expect(d.reason).toBe('killed by SIGKILL after 3.0 s (2 quick exits in a row); relaunch in 1.0 s');
+  });
+});
+
+describe('the relaunch answer given in advance (immediateRelaunchAfterMs)', () => {
+  // The launcher acts on it before decideRestart runs: the two must never disagree on "at once".
+  it('agrees with decideRestart for every streak length and run length', () => {
+    for (const failures of [0, 1, 2, 5]) {
+      const afterMs = immediateRelaunchAfterMs(policy, { failures });
+      for (const ranFor of [0, 50, 9_999, 10_000, 10_000 + RELAUNCH_MARGIN_MS, 60_000]) {
+        const atOnce = decideRestart(policy, { failures }, crash(0, ranFor), mid).delayMs === 0;
+        if (mayRelaunch(afterMs, ranFor)) expect(atOnce, `failures ${failures}, ran ${ranFor} ms`).toBe(true);
+        if (ranFor >= afterMs) expect(atOnce, `failures ${failures}, ran ${ranFor} ms`).toBe(true);
+      }
+    }
+  });
+
+  it('is any run at the start of a streak, else a stable one; after an immediate relaunch, a stable one', () => {
+    expect(immediateRelaunchAfterMs(policy, INITIAL_RESTART_STATE)).toBe(0);
+    expect(immediateRelaunchAfterMs(policy, { failures: 3 })).toBe(10_000);
+    expect(decideRestart(policy, INITIAL_RESTART_STATE, crash(0, 5), mid).state).toEqual(FIRST_EXIT_STATE);
+    expect(immediateRelaunchAfterMs(policy, FIRST_EXIT_STATE)).toBe(10_000);
+  });
+
+  it('lets the launcher relaunch only with a margin over a non-zero threshold, and never once stopped', () => {
+    expect(mayRelaunch(0, 0)).toBe(true);
+    expect(mayRelaunch(10_000, 10_000)).toBe(false);
+    expect(mayRelaunch(10_000, 10_000 + RELAUNCH_MARGIN_MS)).toBe(true);
+    expect(mayRelaunch(null, 60_000)).toBe(false);
   });
 });
