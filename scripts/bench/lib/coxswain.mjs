@@ -2,7 +2,7 @@
 // API exactly as `cox` drives it. Set BENCH_COX_CPU_PROF=<dir> to have the daemon write a V8 CPU
 // profile into <dir> when it exits (the run's temp dir is deleted, so it must be elsewhere).
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, openSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { tagEnv } from './procfs.mjs';
@@ -75,6 +75,8 @@ export async function startCoxswain({ programs, tag, dir, stableAfterS = 1 }) {
   const handle = {
     name: 'coxswain',
     pid: child.pid,
+    /** The host manager's other process, the launcher: its memory and CPU count as the manager's. */
+    helperPids: () => launcherPids(child.pid),
     logFile: join(dir, 'daemon.log'),
     async startAll() {
       await api('POST', '/api/ops/update/start', { requests: [['all', 'up']] });
@@ -117,3 +119,18 @@ export async function startCoxswain({ programs, tag, dir, stableAfterS = 1 }) {
   return handle;
 }
 
+
+function launcherPids(daemonPid) {
+  const found = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid === daemonPid && readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes('launcher-main.js')) found.push(Number(entry));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return found;
+}

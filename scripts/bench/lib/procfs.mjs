@@ -42,15 +42,6 @@ export function rssMb(pid) {
   return m ? Number(m[1]) / 1024 : null;
 }
 
-/** CPU used over `ms` of wall time, as a percentage of one core. */
-export async function cpuPercentOver(pid, ms) {
-  const c0 = cpuSeconds(pid);
-  const t0 = performance.now();
-  await sleep(ms);
-  const c1 = cpuSeconds(pid);
-  return (100 * (c1 - c0)) / ((performance.now() - t0) / 1000);
-}
-
 export function isAlive(pid) {
   try {
     process.kill(pid, 0);

@@ -5,9 +5,13 @@ import { createSocket } from 'node:dgram';
 /**
  * The child every manager runs in the crash bench. bash reports its own pid and then execs
  * sleep, so the pid it sent is the pid the manager supervises and the bench kills.
+ *
+ * `--norc`: a manager that gives its child a socket as stdin (PM2 does) makes Debian's bash take
+ * itself for a remote shell and source ~/.bashrc, which on a machine whose .bashrc runs
+ * `pyenv init` cost that manager ~100 ms per launch: the user's shell setup, not the manager.
  */
 export function reporterArgv(port) {
-  return ['/bin/bash', '-c', `exec 3<>/dev/udp/127.0.0.1/${port}; echo $$ >&3; exec sleep 1000000`];
+  return ['/bin/bash', '--norc', '-c', `exec 3<>/dev/udp/127.0.0.1/${port}; echo $$ >&3; exec sleep 1000000`];
 }
 
 export async function pidListener() {
