@@ -118,7 +118,10 @@ export class Launcher {
 
   #ensure(): ChildProcess {
     if (this.#process) return this.#process;
-    const launcher = fork(this.opts.entry ?? launcherEntry(), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: [], serialization: 'json' });
+    // A small young generation: the launcher allocates little per launch, and every page it keeps
+    // is memory the host manager is charged for and that each fork copies the mapping of.
+    const execArgv = ['--max-semi-space-size=1'];
+    const launcher = fork(this.opts.entry ?? launcherEntry(), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv, serialization: 'json' });
     launcher.on('message', (report: LauncherReport) => this.#onReport(report));
     launcher.once('exit', (code, signal) => this.#onDeath(launcher, `launcher exited (${signal ?? `code ${code}`})`));
     launcher.once('error', (err) => this.#onDeath(launcher, `launcher failed: ${err.message}`));
