@@ -7,4 +7,5 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
   npm ci --no-audit --no-fund
 fi
 npm run build --silent
-exec node dist/cli/main.js hostmanager --site-file site-config/default.yaml --site-host localhost "$@"
+# The same V8 flags as the systemd unit (src/systemd/node-flags.ts).
+exec node --max-semi-space-size=2 dist/cli/main.js hostmanager --site-file site-config/default.yaml --site-host localhost "$@"

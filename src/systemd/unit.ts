@@ -3,6 +3,7 @@
  * The reasons for each setting are written into the unit itself, where an operator reading it
  * on a host will look for them.
  */
+import { NODE_FLAGS } from './node-flags.js';
 
 export const COMPONENTS = ['hostmanager', 'agent', 'controller'] as const;
 export type Component = (typeof COMPONENTS)[number];
@@ -46,7 +47,7 @@ export function timeoutStopSec(maxGraceMs: number): number {
 
 export function renderUnit(spec: UnitSpec): string {
   const name = unitName(spec.component);
-  const exec = [spec.node, spec.main, spec.component, ...spec.args].map(execArg).join(' ');
+  const exec = [spec.node, ...NODE_FLAGS[spec.component], spec.main, spec.component, ...spec.args].map(execArg).join(' ');
   const docker = spec.component === 'hostmanager';
   return [
     '# Written by `cox install-systemd`: run it again (with --force) rather than editing this',

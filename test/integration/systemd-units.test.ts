@@ -47,7 +47,7 @@ describe('cox install-systemd', () => {
     expect(first).toMatchObject({ code: 0, stderr: '' });
     expect(first.stdout).toBe(`${unit}: written\nto start it now and at every boot:\n  systemctl daemon-reload && systemctl enable --now coxswain-hostmanager.service\n`);
     const text = readFileSync(unit, 'utf8');
-    expect(text).toContain(`ExecStart=${process.execPath} ${COX} hostmanager --site-file ${site} --site-host testhost\n`);
+    expect(text).toContain(`ExecStart=${process.execPath} --max-semi-space-size=2 ${COX} hostmanager --site-file ${site} --site-host testhost\n`);
     // The slow child's 60 s stop-timeout, plus the margin.
     expect(text).toContain('TimeoutStopSec=75\n');
     expect(await verify(unit)).toEqual({ code: 0, complaints: [] });

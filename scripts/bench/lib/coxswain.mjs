@@ -4,7 +4,7 @@
 import { spawn } from 'node:child_process';
 import { closeSync, existsSync, openSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { tagEnv } from './procfs.mjs';
 import { freePort, waitUntil, withTimeout } from './util.mjs';
 
@@ -50,7 +50,9 @@ export async function startCoxswain({ programs, tag, dir, stableAfterS = 1 }) {
   // A file, not a pipe: the daemon's synchronous logging must never wait on the bench reading it.
   const out = openSync(join(dir, 'daemon.log'), 'a');
   const args = ['hostmanager', '--site-file', scfFile, '--site-host', 'localhost', '--port', String(port), '--state-dir', join(dir, 'state')];
-  const child = spawn(process.execPath, [...nodeFlags, MAIN, ...args], {
+  // Run as the systemd unit and scripts/run.sh run it, with the same V8 flags.
+  const { NODE_FLAGS } = await import(pathToFileURL(join(COX_ROOT, 'dist/systemd/node-flags.js')).href);
+  const child = spawn(process.execPath, [...nodeFlags, ...NODE_FLAGS.hostmanager, MAIN, ...args], {
     cwd: dir,
     env: tagEnv(tag),
     stdio: ['ignore', out, out],

@@ -15,7 +15,7 @@ describe('renderUnit', () => {
       '[Service]',
       'Type=notify',
       'NotifyAccess=all',
-      'ExecStart=/usr/bin/node /opt/coxswain/dist/cli/main.js hostmanager --site-file /etc/coxswain/site.yaml',
+      'ExecStart=/usr/bin/node --max-semi-space-size=2 /opt/coxswain/dist/cli/main.js hostmanager --site-file /etc/coxswain/site.yaml',
       'EnvironmentFile=-/etc/default/coxswain',
       'StateDirectory=coxswain',
       'WorkingDirectory=/var/lib/coxswain',
