@@ -25,9 +25,11 @@ export function formatStatus(url: string, view: ChildrenView): string {
       .join('  ')
       .trimEnd(),
   );
-  const problems = Object.entries(view.config_parse_status).filter(([, [ok]]) => !ok);
-  for (const [file, [, at, message]] of problems) {
-    lines.push('', `config error in ${file} (${new Date(at * 1000).toISOString()}): ${message}`);
+  // A file read fine says `OK…`; one read with warnings (an SCF entry skipped) says the warnings,
+  // which must show here: the skipped child just vanishes from the table above.
+  for (const [file, [ok, at, message]] of Object.entries(view.config_parse_status)) {
+    if (ok && message.startsWith('OK')) continue;
+    lines.push('', `config ${ok ? 'warning' : 'error'} in ${file} (${new Date(at * 1000).toISOString()}): ${message}`);
   }
   return `${view.host ?? '?'}:\n${lines.map((l) => `  ${l}`).join('\n')}`;
 }

@@ -27,7 +27,7 @@ describe('formatStatus', () => {
       instance_id: 'hm-lab1',
       manager: { running: true, status: 'running', success: null },
       children: [child('ok', 'up', { stability: 0.51 }), child('shaky', 'up', { stability: 0.5 }), child('off', 'down', { target_state: 'down', reason: 'stopped on request' })],
-      config_parse_status: { '[SCF]': [false, 0, 'site.yaml:3: bad'] },
+      config_parse_status: { '[SCF]': [false, 0, 'site.yaml:3: bad'], 'compose.yaml': [true, 0, 'OK: 2 services, project "p"'] },
     });
     expect(text.split('\n')).toEqual([
       'lab1:',
@@ -39,6 +39,17 @@ describe('formatStatus', () => {
       '  ',
       '  config error in [SCF] (1970-01-01T00:00:00.000Z): site.yaml:3: bad',
     ]);
+  });
+
+  it('shows the warnings of a file that was read with entries skipped', () => {
+    const text = formatStatus('http://h:1', {
+      host: 'lab1',
+      instance_id: 'hm-lab1',
+      manager: { running: true, status: 'running', success: null },
+      children: [],
+      config_parse_status: { '[SCF]': [true, 0, 'site.yaml:9: hosts.lab1.agent-instances[1].manage: "x" is not one of …; entry skipped'] },
+    });
+    expect(text.split('\n').slice(-1)).toEqual(['  config warning in [SCF] (1970-01-01T00:00:00.000Z): site.yaml:9: hosts.lab1.agent-instances[1].manage: "x" is not one of …; entry skipped']);
   });
 });
 
