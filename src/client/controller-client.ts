@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { SessionList, SubmitRequest } from '../controller/controller.js';
-import { DEFAULT_SCRIPT_TIMEOUT, waitSeconds } from '../controller/jumpscripts.js';
+import { DEFAULT_SCRIPT_TIMEOUT, waitSeconds, type ExecuteJumpScriptRequest } from '../controller/jumpscripts.js';
 import { DEFAULT_CONTROLLER_PORT } from '../controller/options.js';
 import type { CancelReport, StartedProcess } from '../controller/processes.js';
 import type { JobSummary, JobView, NodeLog, StatsView } from '../controller/store/job-store.js';
@@ -24,18 +24,8 @@ export interface GetFinishedOptions {
   retryForMs?: number;
 }
 
-export interface ExecuteJumpScriptOptions {
-  gid?: number;
-  /** Ignored when `role` is given, as in JumpScale. */
-  nid?: number;
-  role?: string;
-  args?: Record<string, unknown>;
-  /** Seconds the script may run; default 600. */
-  timeout?: number;
-  /** Default true: return the finished job. A number waits that many seconds at most. */
-  wait?: boolean | number;
-  queue?: string;
-}
+/** What the controller takes besides organization and name; the client waits (`wait: true`) unless told not to. */
+export type ExecuteJumpScriptOptions = Omit<ExecuteJumpScriptRequest, 'organization' | 'name'>;
 
 export const DEFAULT_CONTROLLER_URL = `http://127.0.0.1:${DEFAULT_CONTROLLER_PORT}`;
 /** Room above a server-side wait for the reply to arrive. */

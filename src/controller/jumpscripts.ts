@@ -20,7 +20,7 @@ export interface ExecuteJumpScriptRequest {
   role?: string;
   /** The script's own arguments, sent as the job's data (JSON). */
   args?: Record<string, unknown>;
-  /** Seconds the agent lets it run (the job's `max_time`); 0 = no limit. */
+  /** Seconds the agent lets it run (the job's `max_time`; default 600); 0 = no limit. */
   timeout?: number;
   /** true: until the job ends (at most `timeout` plus a margin); a number: that many seconds. */
   wait?: boolean | number;
