@@ -1,6 +1,7 @@
 /**
  * One native child, started by the launcher process (../launcher) in its own process group with
- * its output going straight to its log file. Signals go to the group from here, directly.
+ * its output going straight to its log file. Signals go through the launcher too, which then
+ * never relaunches that process; only a child orphaned by a dead launcher is signalled from here.
  */
 import { join } from 'node:path';
 import { processStartTime } from '../../shared/proc.js';
