@@ -1,6 +1,11 @@
 /**
  * A typed client for the controller's client API (under /api), after JumpScale's agentcontroller
  * client, and MUSCLE3's AgentManager for named processes (`cancel_all` is `cancelAll`, and so on).
+ *
+ * `transport: 'stream'` sends jobs (submit, get, wait, kill, listSessions, executeJumpScript)
+ * over one upgraded connection (src/stream/) instead of one HTTP request each: many calls in
+ * flight share it, which is what a client submitting thousands of jobs wants. The connection does
+ * not keep the process alive while no call is in flight; `close()` ends it.
  */
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -13,6 +18,8 @@ import type { FinishedProcess, ProcessView } from '../controller/store/process-s
 import type { JobState } from '../protocol/job.js';
 import type { Cores } from '../protocol/process.js';
 import { Errors, isCoxError } from '../shared/errors.js';
+import { StreamChannel } from '../stream/channel.js';
+import { openStream } from '../stream/open.js';
 import { HttpClient, type HttpClientOptions } from './http.js';
 
 export type { CancelReport, Cores, FinishedProcess, JobSummary, JobView, NodeLog, ProcessView, SessionList, StartedProcess, StatsView, SubmitRequest };
@@ -31,25 +38,45 @@ export const DEFAULT_CONTROLLER_URL = `http://127.0.0.1:${DEFAULT_CONTROLLER_POR
 /** Room above a server-side wait for the reply to arrive. */
 const REPLY_MARGIN_MS = 10_000;
 
+export interface ControllerClientOptions extends Partial<HttpClientOptions> {
+  /** `http` (default): a request per call. `stream`: job calls share one connection. */
+  transport?: 'http' | 'stream';
+}
+
 export class ControllerClient {
   readonly #http: HttpClient;
+  readonly #stream: StreamChannel | null;
+  readonly #timeoutMs: number;
 
-  constructor(opts: Partial<HttpClientOptions> = {}) {
-    this.#http = new HttpClient({ ...opts, url: opts.url ?? process.env.COX_CONTROLLER_URL ?? DEFAULT_CONTROLLER_URL });
+  constructor(opts: ControllerClientOptions = {}) {
+    const { transport, ...http } = opts;
+    const url = opts.url ?? process.env.COX_CONTROLLER_URL ?? DEFAULT_CONTROLLER_URL;
+    this.#http = new HttpClient({ ...http, url });
+    this.#timeoutMs = opts.timeoutMs ?? 10_000;
+    const headers: Record<string, string> = opts.token ? { authorization: `Bearer ${opts.token}` } : {};
+    this.#stream = transport === 'stream' ? new StreamChannel({ label: `controller ${url}`, unrefWhenIdle: true, open: () => openStream({ url, path: '/api/stream', headers, timeoutMs: this.#timeoutMs }) }) : null;
   }
 
   /** Submits a job; with `wait` (seconds) the reply comes when it ended or the wait ran out. */
   submit(req: SubmitRequest): Promise<JobView> {
+    if (this.#stream) return this.#call('submit', req, req.wait);
     return this.#http.request('POST', '/api/jobs', req, this.#replyTimeout(req.wait));
   }
 
   get(id: string): Promise<JobView> {
+    if (this.#stream) return this.#call('get', { id });
     return this.#http.request('GET', `/api/jobs/${encodeURIComponent(id)}`);
   }
 
   /** The job once it ended, or as it stands after `timeoutSec`. */
   wait(id: string, timeoutSec: number): Promise<JobView> {
+    if (this.#stream) return this.#call('get', { id, wait: timeoutSec }, timeoutSec);
     return this.#http.request('GET', `/api/jobs/${encodeURIComponent(id)}?wait=${timeoutSec}`, undefined, this.#replyTimeout(timeoutSec));
+  }
+
+  /** Ends the stream connection, if there is one; calls in flight fail. */
+  close(): void {
+    this.#stream?.close();
   }
 
   list(filter: { state?: JobState; limit?: number } = {}): Promise<JobSummary[]> {
@@ -60,6 +87,7 @@ export class ControllerClient {
   }
 
   kill(id: string): Promise<JobView> {
+    if (this.#stream) return this.#call('kill', { id });
     return this.#http.request('POST', `/api/jobs/${encodeURIComponent(id)}/kill`);
   }
 
@@ -74,6 +102,7 @@ export class ControllerClient {
 
   /** `{"<gid>_<nid>": [last_seen_epoch_seconds, role, ...]}` for every live node. */
   listSessions(): Promise<SessionList> {
+    if (this.#stream) return this.#call('sessions');
     return this.#http.request('GET', '/api/sessions');
   }
 
@@ -82,6 +111,7 @@ export class ControllerClient {
     const wait = opts.wait ?? true;
     const timeout = opts.timeout ?? DEFAULT_SCRIPT_TIMEOUT;
     const body = { organization, name, ...opts, timeout, wait };
+    if (this.#stream) return this.#call('executeJumpScript', body, waitSeconds(wait, timeout));
     return this.#http.request('POST', '/api/executeJumpScript', body, this.#replyTimeout(waitSeconds(wait, timeout)));
   }
 
@@ -130,6 +160,10 @@ export class ControllerClient {
   /** Every process the controller knows, newest first, with its state (does not hand any out). */
   processes(limit?: number): Promise<ProcessView[]> {
     return this.#http.request('GET', `/api/processes${limit === undefined ? '' : `?limit=${limit}`}`);
+  }
+
+  async #call<T>(op: string, body?: unknown, waitSec?: number): Promise<T> {
+    return (await this.#stream!.call(op, body, { timeoutMs: this.#replyTimeout(waitSec) ?? this.#timeoutMs })) as T;
   }
 
   #replyTimeout(waitSec: number | undefined): number | undefined {

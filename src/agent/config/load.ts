@@ -133,7 +133,7 @@ function normalise(f: AgentFile, file: string, dir: string): AgentConfig {
           ...(s.client_certificate_key ? { key: at(s.client_certificate_key) } : {}),
           ...(s.certificate_authority ? { ca: at(s.certificate_authority) } : {}),
         };
-        return [key, { key, url: c.url.replace(/\/+$/, ''), ...(c.token ? { token: c.token } : {}), tls }];
+        return [key, { key, url: c.url.replace(/\/+$/, ''), ...(c.token ? { token: c.token } : {}), transport: c.transport, tls }];
       }),
     ),
     cmds: Object.fromEntries(

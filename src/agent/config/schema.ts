@@ -49,6 +49,11 @@ const controller = z.strictObject({
   url,
   /** coxswain extension: a bearer token for controllers that require one. */
   token: name.optional(),
+  /**
+   * coxswain extension: `stream` (default) speaks the protocol over one upgraded connection;
+   * `http` is a request per call, as JumpScale's agents did.
+   */
+  transport: z.enum(['stream', 'http'], { error: 'expected "stream" or "http"' }).default('stream'),
   security: security.prefault({}),
 });
 

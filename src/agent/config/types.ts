@@ -20,6 +20,8 @@ export interface ControllerConfig {
   url: string;
   /** Sent as `Authorization: Bearer <token>` (coxswain extension). */
   token?: string;
+  /** `stream`: one upgraded connection; `http`: a request per call (coxswain extension). */
+  transport: 'stream' | 'http';
   tls: TlsFiles;
 }
 

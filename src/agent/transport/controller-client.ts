@@ -1,9 +1,14 @@
 /**
  * The agent's side of the controller protocol, for one `[controllers.X]`: long poll, ack,
  * results, logs, stats, events and jumpscript texts. Polls ask for several offers (`max`), and
- * acks and results go in batches, answered item by item (controller/http/agent-routes.ts). Plain node:http/https with one keep-alive
- * agent per controller, because that is where a client certificate, key and CA plug in (Node 20's
- * fetch takes them only through an undici dispatcher we do not ship).
+ * acks and results go in batches, answered item by item (controller/http/agent-routes.ts).
+ *
+ * Two transports carry the same calls. `stream` (the default): one upgraded connection
+ * (src/stream/) carries the poll, the acks and the results at once, without a request each.
+ * `http`: plain node:http/https with one keep-alive agent per controller, because that is where a
+ * client certificate, key and CA plug in (Node 20's fetch takes them only through an undici
+ * dispatcher we do not ship). A controller that refuses the stream handshake as unknown (404, 400)
+ * is spoken to over HTTP from then on.
  */
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
@@ -12,6 +17,10 @@ import { z } from 'zod';
 import { batchOutcomes, type Ack, type AgentEvent, type BatchOutcome, type LogMessage, type Result, type StatsBatch } from '../../protocol/job.js';
 import type { ProcessExit } from '../../protocol/process.js';
 import { Errors, isCoxError } from '../../shared/errors.js';
+import { StreamChannel } from '../../stream/channel.js';
+import type { CallOptions } from '../../stream/connection.js';
+import { AnsweredError } from '../../stream/frames.js';
+import { openStream } from '../../stream/open.js';
 import type { ControllerConfig } from '../config/types.js';
 
 const MAX_BODY = 16 * 1024 * 1024;
@@ -35,6 +44,9 @@ export class ControllerClient {
   private readonly base: string;
   private readonly headers: Record<string, string>;
   private readonly nodePath: string;
+  private stream: StreamChannel | null = null;
+  /** The controller refused the stream handshake as something it does not know. */
+  private streamRefused = false;
 
   /**
    * @param pollWaitMs how long the controller may hold a poll (sent as `timeout`); the socket
@@ -58,6 +70,27 @@ export class ControllerClient {
       : new http.Agent({ keepAlive: true });
     this.headers = { accept: 'application/json', ...(cfg.token ? { authorization: `Bearer ${cfg.token}` } : {}) };
     this.nodePath = `/${node.gid}/${node.nid}`;
+    if (cfg.transport === 'stream') {
+      const tls = {
+        ...(cert ? { cert: readFileSync(cert) } : {}),
+        ...(key ? { key: readFileSync(key) } : {}),
+        ...(ca ? { ca: readFileSync(ca) } : {}),
+      };
+      const open = async () => {
+        try {
+          return await openStream({ url: this.base, path: `${this.nodePath}/stream`, headers: this.headers, tls });
+        } catch (err) {
+          if (err instanceof AnsweredError && (err.status === 404 || err.status === 400)) this.streamRefused = true;
+          throw err;
+        }
+      };
+      this.stream = new StreamChannel({ label: this.key, open });
+    }
+  }
+
+  /** `stream` or `http`: what the next call goes over. */
+  get transport(): 'stream' | 'http' {
+    return this.stream ? 'stream' : 'http';
   }
 
   /**
@@ -65,8 +98,14 @@ export class ControllerClient {
    * timeout. A controller that answers one object (it does not know `max`) gives one offer.
    */
   async poll(roles: readonly string[], max: number, signal: AbortSignal): Promise<unknown[]> {
+    const timeoutMs = this.pollWaitMs + 30_000;
+    const streamed = await this.viaStream('poll', { role: roles, max, timeout: this.pollWaitMs / 1000 }, { signal, timeoutMs });
+    if (streamed !== NOT_STREAMED) {
+      if (!Array.isArray(streamed)) throw Errors.BAD_RESPONSE(`${this.key}: poll: expected an array of offers`);
+      return streamed;
+    }
     const query = [...roles.map((r) => `role=${encodeURIComponent(r)}`), `timeout=${this.pollWaitMs / 1000}`, `max=${max}`].join('&');
-    const reply = await this.request('GET', `${this.nodePath}/cmd?${query}`, { signal, timeoutMs: this.pollWaitMs + 30_000 });
+    const reply = await this.request('GET', `${this.nodePath}/cmd?${query}`, { signal, timeoutMs });
     if (reply.status === 204 || reply.body === '') return [];
     const answer = parseJson(reply.body, `${this.key}: poll`);
     return Array.isArray(answer) ? answer : [answer];
@@ -84,32 +123,40 @@ export class ControllerClient {
   }
 
   async logs(batch: LogMessage[]): Promise<void> {
+    if ((await this.viaStream('log', batch)) !== NOT_STREAMED) return;
     await this.request('POST', `${this.nodePath}/log`, { body: batch });
   }
 
   async stats(batch: StatsBatch): Promise<void> {
+    if ((await this.viaStream('stats', batch)) !== NOT_STREAMED) return;
     await this.request('POST', `${this.nodePath}/stats`, { body: batch });
   }
 
   /** Reports finished named processes; answers the ids the controller acknowledged. */
   async processExits(exits: ProcessExit[], signal: AbortSignal): Promise<string[]> {
-    const reply = await this.request('POST', `${this.nodePath}/processes/finished`, { body: exits, signal });
-    const parsed = acknowledged.safeParse(parseJson(reply.body, `${this.key}: process ends`));
+    let answer = await this.viaStream('processes.finished', exits, { signal });
+    if (answer === NOT_STREAMED) answer = parseJson((await this.request('POST', `${this.nodePath}/processes/finished`, { body: exits, signal })).body, `${this.key}: process ends`);
+    const parsed = acknowledged.safeParse(answer);
     if (!parsed.success) throw Errors.BAD_RESPONSE(`${this.key}: process ends: expected {acknowledged: [id, ...]}`);
     return parsed.data.acknowledged;
   }
 
   async event(event: AgentEvent): Promise<void> {
+    if ((await this.viaStream('event', event)) !== NOT_STREAMED) return;
     await this.request('POST', `${this.nodePath}/event`, { body: event });
   }
 
   async script(hash: string): Promise<string> {
-    return (await this.request('GET', `/script?hash=${encodeURIComponent(hash)}`, {})).body;
+    const streamed = await this.viaStream('script', { hash });
+    if (streamed === NOT_STREAMED) return (await this.request('GET', `/script?hash=${encodeURIComponent(hash)}`, {})).body;
+    if (typeof streamed !== 'string') throw Errors.BAD_RESPONSE(`${this.key}: script: expected its text`);
+    return streamed;
   }
 
   private async batch(route: 'ack' | 'result', items: readonly { id: string }[]): Promise<BatchOutcome[]> {
-    const reply = await this.request('POST', `${this.nodePath}/${route}`, { body: items });
-    const parsed = batchOutcomes.safeParse(parseJson(reply.body, `${this.key}: ${route}`));
+    let answer = await this.viaStream(route, items);
+    if (answer === NOT_STREAMED) answer = parseJson((await this.request('POST', `${this.nodePath}/${route}`, { body: items })).body, `${this.key}: ${route}`);
+    const parsed = batchOutcomes.safeParse(answer);
     // An answer that does not match the items one to one cannot say which of them were taken.
     if (!parsed.success || parsed.data.length !== items.length || parsed.data.some((o, i) => o.id !== items[i]!.id)) {
       throw Errors.BAD_RESPONSE(`${this.key}: ${route}: expected one outcome per item, in order`);
@@ -118,7 +165,21 @@ export class ControllerClient {
   }
 
   close(): void {
+    this.stream?.close();
     this.agent.destroy();
+  }
+
+  /** The call's answer over the stream, or NOT_STREAMED when this controller is spoken to over HTTP. */
+  private async viaStream(op: string, body: unknown, opts: CallOptions = {}): Promise<unknown> {
+    if (!this.stream) return NOT_STREAMED;
+    try {
+      return await this.stream.call(op, body, { timeoutMs: 30_000, ...opts });
+    } catch (err) {
+      if (!this.streamRefused) throw err;
+      this.stream.close();
+      this.stream = null;
+      return NOT_STREAMED;
+    }
   }
 
   /** Throws UNREACHABLE (no answer) or HTTP_ERROR (a status outside 2xx and `accept`). */
@@ -160,8 +221,11 @@ export class ControllerClient {
   }
 }
 
-/** The HTTP status a controller answered with, if that is what `err` is about. */
+const NOT_STREAMED = Symbol('not streamed');
+
+/** The status a controller answered with (over HTTP or a stream), if that is what `err` is about. */
 export function answeredStatus(err: unknown): number | null {
+  if (err instanceof AnsweredError) return err.status;
   const status = (err as { status?: unknown } | null)?.status;
   return isCoxError(err, Errors.HTTP_ERROR) && typeof status === 'number' ? status : null;
 }

@@ -1,12 +1,15 @@
 /**
  * The controller's HTTP(S) face, built without listening (Fastify's testing pattern): the agent
- * protocol at the root, the client API under /api. Pending long waits are released in preClose,
- * so closing never waits out a poll.
+ * protocol at the root, the client API under /api, and both as streams on the same port
+ * (stream/accept.ts). Pending long waits are released in preClose, so closing never waits out a
+ * poll.
  */
+import type { Server } from 'node:http';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { Errors, errorFacts } from '../../shared/errors.js';
 import type { Controller } from '../controller.js';
+import { StreamAcceptor } from '../stream/accept.js';
 import { agentRoutes } from './agent-routes.js';
 import { authHook } from './auth.js';
 import { clientRoutes } from './client-routes.js';
@@ -44,7 +47,11 @@ export async function buildControllerApp(opts: BuildOptions): Promise<FastifyIns
   }) as unknown as FastifyInstance;
 
   app.addHook('onRequest', authHook(opts.token));
-  app.addHook('preClose', async () => opts.controller.close());
+  const streams = new StreamAcceptor(app.server as Server, { controller: opts.controller, scriptDir: opts.scriptDir, logger: opts.logger, ...(opts.token ? { token: opts.token } : {}) });
+  app.addHook('preClose', async () => {
+    opts.controller.close();
+    streams.close();
+  });
 
   app.setErrorHandler((err, req, reply) => {
     const { status, code, message } = errorFacts(err);

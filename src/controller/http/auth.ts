@@ -7,43 +7,59 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { TLSSocket } from 'node:tls';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { Errors } from '../../shared/errors.js';
+import { Errors, type CoxError } from '../../shared/errors.js';
+import type { NodeKey } from '../store/job-store.js';
 import { nodeParams } from './schemas.js';
 
-export function authHook(token: string | undefined) {
+/** What a request or stream is for: the client API, a script text, or one node's agent protocol. */
+export type Audience = { kind: 'client' } | { kind: 'script' } | { kind: 'node'; gid: string; nid: string; node: NodeKey | null };
+
+/**
+ * The rule itself, for HTTP routes and stream handshakes alike: null when the caller may go on,
+ * else the error to answer. `cn` is the verified certificate's subject CN, if any.
+ */
+export function authorizer(token: string | undefined) {
   const expected = token === undefined ? undefined : Buffer.from(token);
-  const tokenOk = (req: FastifyRequest) => {
+  const tokenOk = (header: string | undefined) => {
     if (!expected) return true;
-    const header = req.headers.authorization;
     if (typeof header !== 'string' || !header.startsWith('Bearer ')) return false;
     const given = Buffer.from(header.slice(7));
     return given.length === expected.length && timingSafeEqual(given, expected);
   };
-
-  return async (req: FastifyRequest, reply: FastifyReply) => {
-    // The matched route and its decoded params, never the raw URL: `/%31/10/cmd` is node 1_10 too.
-    const route = req.routeOptions.url ?? '';
-    const nodeRoute = route.startsWith('/:gid/:nid/');
-    const cn = nodeRoute || route === '/script' ? verifiedCommonName(req) : undefined;
-    if (cn !== undefined) {
-      if (!nodeRoute) return;
-      const node = nodeParams.safeParse(req.params);
-      if (node.success && cn === `${node.data.gid}_${node.data.nid}`) return;
-      const { gid, nid } = req.params as { gid: string; nid: string };
-      return deny(reply, Errors.FORBIDDEN(`certificate of "${cn}" may not act as node ${gid}_${nid}`));
+  return (audience: Audience, authorization: string | undefined, cn: string | undefined): CoxError | null => {
+    if (cn !== undefined && audience.kind !== 'client') {
+      if (audience.kind === 'script') return null;
+      if (audience.node && cn === `${audience.node.gid}_${audience.node.nid}`) return null;
+      return Errors.FORBIDDEN(`certificate of "${cn}" may not act as node ${audience.gid}_${audience.nid}`);
     }
-    if (!tokenOk(req)) return deny(reply, Errors.UNAUTHORIZED());
+    return tokenOk(authorization) ? null : Errors.UNAUTHORIZED();
   };
 }
 
-/** The CN of a client certificate the CA verified, or undefined (plain HTTP, no or bad cert). */
-function verifiedCommonName(req: FastifyRequest): string | undefined {
-  const socket = req.raw.socket as Partial<TLSSocket>;
-  if (!socket.authorized || typeof socket.getPeerCertificate !== 'function') return undefined;
-  const cn = socket.getPeerCertificate().subject?.CN;
-  return typeof cn === 'string' ? cn : Array.isArray(cn) ? String(cn[0]) : '';
+export function authHook(token: string | undefined) {
+  const authorize = authorizer(token);
+  return async (req: FastifyRequest, reply: FastifyReply) => {
+    // The matched route and its decoded params, never the raw URL: `/%31/10/cmd` is node 1_10 too.
+    const route = req.routeOptions.url ?? '';
+    const audience: Audience = route.startsWith('/:gid/:nid/')
+      ? { kind: 'node', ...(req.params as { gid: string; nid: string }), node: nodeOf(req.params) }
+      : route === '/script'
+        ? { kind: 'script' }
+        : { kind: 'client' };
+    const denied = authorize(audience, req.headers.authorization, verifiedCommonName(req.raw.socket));
+    if (denied) return reply.code(denied.statusCode).send({ code: denied.code, message: denied.message });
+  };
 }
 
-function deny(reply: FastifyReply, err: ReturnType<typeof Errors.FORBIDDEN>) {
-  return reply.code(err.statusCode).send({ code: err.code, message: err.message });
+function nodeOf(params: unknown): NodeKey | null {
+  const node = nodeParams.safeParse(params);
+  return node.success ? node.data : null;
+}
+
+/** The CN of a client certificate the CA verified, or undefined (plain HTTP, no or bad cert). */
+export function verifiedCommonName(socket: unknown): string | undefined {
+  const tls = socket as Partial<TLSSocket>;
+  if (!tls.authorized || typeof tls.getPeerCertificate !== 'function') return undefined;
+  const cn = tls.getPeerCertificate().subject?.CN;
+  return typeof cn === 'string' ? cn : Array.isArray(cn) ? String(cn[0]) : '';
 }

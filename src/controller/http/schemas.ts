@@ -1,4 +1,4 @@
-/** What the controller's HTTP routes accept; every field is checked before anything is stored. */
+/** What the controller's HTTP routes and streams accept; every field is checked before anything is stored. */
 import { z } from 'zod';
 import { jobArgs, JOB_STATES, MAX_BATCH } from '../../protocol/job.js';
 
@@ -75,3 +75,12 @@ export const executeJumpScriptBody = z
     queue: z.string().max(200).nullish().transform((v) => v ?? undefined),
   })
   .strict();
+
+/** Stream calls carry JSON bodies where HTTP has paths and queries: numbers are numbers. */
+export const streamPollBody = z.strictObject({
+  role: z.array(role).max(100).default([]),
+  max: z.number().int().min(1).max(MAX_BATCH).default(1),
+  timeout: z.number().min(0).max(MAX_WAIT_S).optional(),
+});
+export const streamGetBody = z.strictObject({ id, wait: z.number().min(0).max(MAX_WAIT_S).optional() });
+export const streamIdBody = z.strictObject({ id });

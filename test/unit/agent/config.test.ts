@@ -143,7 +143,7 @@ describe('parseAgentConfig on good files', () => {
       channel: ['main'],
       stats: { intervalMs: 60_000, controllers: ['main'] },
     });
-    expect(c.controllers.main).toEqual({ key: 'main', url: 'http://localhost:8966', tls: { cert: join(dir, 'client.crt'), key: join(dir, 'client.key'), ca: join(dir, 'server.crt') } });
+    expect(c.controllers.main).toEqual({ key: 'main', url: 'http://localhost:8966', transport: 'stream', tls: { cert: join(dir, 'client.crt'), key: join(dir, 'client.key'), ca: join(dir, 'server.crt') } });
     expect(c.cmds.execute_js_py).toEqual({ binary: 'python3', cwd: join(dir, 'python'), args: ['{domain}/{name}.py'], env: {} });
     expect(c.loggers.map((l) => [l.name, l.type, l.levels])).toEqual([
       ['db', 'DB', 'all'],
@@ -166,7 +166,7 @@ describe('parseAgentConfig on good files', () => {
     const c = parseAgentConfig(text, '/a/agent.toml');
     expect(c).toMatchObject({ maxJobs: 100, messageIdFile: '/a/.mid', historyFile: '/a/.history', channel: ['main', 'b'], loggers: [], startup: [] });
     expect(c.controllers.main!.url).toBe('http://127.0.0.1:8966');
-    expect(c.controllers.b).toEqual({ key: 'b', url: 'https://c2:1', token: 't', tls: {} });
+    expect(c.controllers.b).toEqual({ key: 'b', url: 'https://c2:1', token: 't', transport: 'stream', tls: {} });
   });
 
   it('loads the example shipped in site-config/', () => {
