@@ -30,7 +30,8 @@
 // Writes scripts/bench/results/controller.json and prints a markdown table.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { bullmqVersion, ensureBullmq, ensureRedis, loadBullmq, startRedis } from './lib/bullmq.mjs';
 import { forkBenchChild, hardFdLimit, keepAliveClient, startController, vmStatusMb } from './lib/controller.mjs';
 import { COX_ROOT } from './lib/coxswain.mjs';
@@ -96,9 +97,9 @@ function cpuDelta(before, after, seconds) {
   return Object.fromEntries(Object.keys(after).map((k) => [k, after[k] === null ? null : round((100 * (after[k] - before[k])) / seconds, 1)]));
 }
 
-async function startAgents({ tag, dir, port, first, count, roles, pollTimeoutS, rampPerSec }) {
+async function startAgents({ tag, dir, port, first, count, roles, pollTimeoutS, rampPerSec, transport = 'http' }) {
   const agents = forkBenchChild(AGENTS, { tag, cwd: dir });
-  agents.send({ type: 'start', port, gid: GID, first, count, roles, pollTimeoutS, rampPerSec, resultCap: 32 });
+  agents.send({ type: 'start', port, gid: GID, first, count, roles, pollTimeoutS, rampPerSec, transport });
   await agents.next('started', 120_000);
   return agents;
 }
@@ -125,30 +126,52 @@ function checkAgentReport(rep, label) {
   return problems;
 }
 
+/**
+ * How the bench's client submits to coxswain: `stream`, the typed client (dist/client) with
+ * `transport: 'stream'`, as a program submitting many jobs would; `http`, one raw keep-alive
+ * POST /api/jobs per job. Answers the job view.
+ */
+async function submitter(port, transport) {
+  if (transport === 'stream') {
+    const { ControllerClient } = await import(pathToFileURL(join(COX_ROOT, 'dist/client/controller-client.js')).href);
+    const client = new ControllerClient({ url: `http://127.0.0.1:${port}`, transport: 'stream', timeoutMs: 60_000 });
+    return { submit: (req) => client.submit(req), close: () => client.close() };
+  }
+  const client = keepAliveClient(port);
+  return {
+    async submit(req) {
+      const r = await client.request('POST', '/api/jobs', req, { timeoutMs: 60_000 });
+      if (r.status !== 201) throw new Error(`submit: HTTP ${r.status} ${r.text.slice(0, 300)}`);
+      return JSON.parse(r.text);
+    },
+    close: () => client.destroy(),
+  };
+}
+
 // ---------------------------------------------------------------- 1. round trip
 
-async function roundTripCoxswain({ tag, dir, ctl }) {
+async function roundTripCoxswain({ tag, dir, ctl }, transport) {
   const { warmup, jobs } = SETTINGS.rt;
-  const agents = await startAgents({ tag, dir, port: ctl.port, first: 1, count: 1, roles: ['rt'], pollTimeoutS: 60 });
-  const client = keepAliveClient(ctl.port);
+  const agents = await startAgents({ tag, dir, port: ctl.port, first: 1, count: 1, roles: ['rt'], pollTimeoutS: 60, transport });
+  const probe = keepAliveClient(ctl.port);
+  const client = await submitter(ctl.port, transport);
   try {
-    await waitUntil(() => polling(client, 1, 1), { timeoutMs: 10_000, intervalMs: 20, what: 'the agent to poll' });
+    await waitUntil(() => polling(probe, 1, 1), { timeoutMs: 10_000, intervalMs: 20, what: 'the agent to poll' });
     const busy = await waitForQuiet({ maxWaitMs: 30_000 });
     const ms = [];
     for (let i = 0; i < warmup + jobs; i++) {
       const t0 = performance.now();
-      const r = await client.request('POST', '/api/jobs', { cmd: 'noop', gid: GID, nid: 1, wait: 30 }, { timeoutMs: 60_000 });
+      const view = await client.submit({ cmd: 'noop', gid: GID, nid: 1, wait: 30 });
       const t1 = performance.now();
-      if (r.status !== 201) throw new Error(`submit: HTTP ${r.status} ${r.text.slice(0, 300)}`);
-      const view = JSON.parse(r.text);
       if (view.state !== 'SUCCESS') throw new Error(`job ${view.job?.id} ended ${view.state}`);
       if (i >= warmup) ms.push(t1 - t0);
     }
     agents.send({ type: 'report' });
     const rep = await agents.next('report', 10_000);
-    return { ...latencyStats(ms), machine_busy_pct_before: busy, problems: checkAgentReport(rep, 'round trip (coxswain)') };
+    return { transport, ...latencyStats(ms), machine_busy_pct_before: busy, problems: checkAgentReport(rep, `round trip (coxswain, ${transport})`) };
   } finally {
-    client.destroy();
+    probe.destroy();
+    client.close();
     await agents.stop();
   }
 }
@@ -201,24 +224,29 @@ async function timedBatch(child, n, submit, pids) {
   };
 }
 
-async function throughputCoxswain({ tag, dir, ctl }) {
+async function throughputCoxswain({ tag, dir, ctl }, transport) {
   const { warmup, jobs, agents: count } = SETTINGS.tp;
-  const agents = await startAgents({ tag, dir, port: ctl.port, first: 101, count, roles: ['tp'], pollTimeoutS: 60 });
-  const client = keepAliveClient(ctl.port);
+  // Each transport gets its own nodes: the other's sessions are still live and would share the jobs.
+  const first = transport === 'stream' ? 101 : 201;
+  const roles = [`tp-${transport}`];
+  const agents = await startAgents({ tag, dir, port: ctl.port, first, count, roles, pollTimeoutS: 60, transport });
+  const probe = keepAliveClient(ctl.port);
+  const client = await submitter(ctl.port, transport);
   const submit = async () => {
-    const r = await client.request('POST', '/api/jobs', { cmd: 'noop', roles: ['tp'] }, { timeoutMs: 60_000 });
-    if (r.status !== 201) throw new Error(`submit: HTTP ${r.status} ${r.text.slice(0, 300)}`);
+    const view = await client.submit({ cmd: 'noop', roles });
+    if (view.state === 'ERROR') throw new Error(`submit: ${view.results?.[0]?.data ?? 'ERROR'}`);
   };
   try {
-    await waitUntil(() => polling(client, 101, count), { timeoutMs: 10_000, intervalMs: 20, what: `${count} agents to poll` });
+    await waitUntil(() => polling(probe, first, count), { timeoutMs: 10_000, intervalMs: 20, what: `${count} agents to poll` });
     await timedBatch(agents, warmup, submit, {});
     const busy = await waitForQuiet({ maxWaitMs: 30_000 });
     const out = await timedBatch(agents, jobs, submit, { controller: ctl.pid, agents: agents.pid });
     agents.send({ type: 'report' });
     const rep = await agents.next('report', 10_000);
-    return { ...out, machine_busy_pct_before: busy, problems: checkAgentReport(rep, 'throughput (coxswain)') };
+    return { transport, ...out, machine_busy_pct_before: busy, problems: checkAgentReport(rep, `throughput (coxswain, ${transport})`) };
   } finally {
-    client.destroy();
+    probe.destroy();
+    client.close();
     await agents.stop();
   }
 }
@@ -429,11 +457,13 @@ export async function main() {
       ctl = await startController({ dir, tag, args: ['--poll-timeout', '60s'] });
       const ctx = { tag, dir, ctl, redis };
       if (only.has('rt')) {
-        results.round_trip.coxswain = await attempt('round trip, coxswain', () => roundTripCoxswain(ctx));
+        results.round_trip.coxswain = await attempt('round trip, coxswain (stream)', () => roundTripCoxswain(ctx, 'stream'));
+        if (!process.env.BENCH_CONTROLLER_STREAM_ONLY) results.round_trip.coxswain_http = await attempt('round trip, coxswain (HTTP)', () => roundTripCoxswain(ctx, 'http'));
         results.round_trip.bullmq = await peer('round trip, BullMQ', () => roundTripBullmq(ctx));
       }
       if (only.has('tp')) {
-        results.throughput.coxswain = await attempt('throughput, coxswain', () => throughputCoxswain(ctx));
+        results.throughput.coxswain = await attempt('throughput, coxswain (stream)', () => throughputCoxswain(ctx, 'stream'));
+        if (!process.env.BENCH_CONTROLLER_STREAM_ONLY) results.throughput.coxswain_http = await attempt('throughput, coxswain (HTTP)', () => throughputCoxswain(ctx, 'http'));
         results.throughput.bullmq = await peer('throughput, BullMQ', () => throughputBullmq(ctx));
       }
       await ctl.close();

@@ -36,6 +36,21 @@ describe('agent reconnecting', () => {
   });
 });
 
+describe('agent transport', () => {
+  it('speaks HTTP, request by request, to a controller that refuses the stream handshake', async () => {
+    const plain = await startFakeController();
+    try {
+      const { lines } = runAgent(tempDir(), agentToml(plain.url));
+      plain.offer({ id: 'over-http', cmd: 'ping' });
+      expect((await plain.final('over-http')).state).toBe('SUCCESS');
+      expect(lines.find((l) => l.msg === 'announced to the controller')).toMatchObject({ controller: 'main', transport: 'http', event: 'startup' });
+      expect(lines.filter((l) => l.level === 40)).toEqual([]);
+    } finally {
+      await plain.close();
+    }
+  });
+});
+
 describe('agent over mTLS', () => {
   it('presents its client certificate (CN <gid>_<nid>) and trusts the configured CA', async () => {
     const { cert, key } = pki.client('1_10');

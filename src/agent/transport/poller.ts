@@ -50,8 +50,10 @@ export class Poller {
     while (!signal.aborted) {
       try {
         if (!announced) {
-          await client.event(this.opts.announcement(everAnnounced ? 'reconnect' : 'startup'));
+          const name = everAnnounced ? 'reconnect' : 'startup';
+          await client.event(this.opts.announcement(name));
           announced = everAnnounced = true;
+          logger.info({ controller: client.key, transport: client.transport, event: name }, 'announced to the controller');
         }
         // Past MAX_BATCH the controller would refuse the poll; a larger max_jobs fills up over several.
         const offers = await client.poll(this.opts.roles, Math.min(MAX_BATCH, Math.max(1, this.opts.max())), signal);

@@ -1,9 +1,10 @@
 /**
  * Writes that arrive in the same turn of the event loop, committed in one transaction. A commit
  * (its WAL append, and the checkpoints that follow from the pages it dirtied) costs far more than
- * the few inserts of one submit, and 64 clients submitting at once arrive together: each waited
- * for its own commit before. The batch is written at `setImmediate`, after every request that
- * the event loop read in this turn has been handled, so a lone submit waits for nothing.
+ * the few rows one submit, offer, ack or result changes, and under load one turn carries the
+ * calls of many clients and agents: each waited for its own commit before. The batch is written
+ * at `setImmediate`, after every call the event loop read in this turn has been handled, so a
+ * lone call waits for nothing.
  */
 export type Outcome<O> = { value: O } | { error: unknown };
 

@@ -23,7 +23,12 @@ export class SqliteJobStore extends SqliteTelemetry implements JobStore {
   readonly #tx: SqliteTx;
   /** Runs its function in a SAVEPOINT when called inside a transaction, rolled back if it throws. */
   readonly #savepoint: (work: () => void) => void;
-  readonly #creates = new GroupCommit<{ entry: NewJob; now: number }, JobView>((items) => this.#createAll(items));
+  /**
+   * The writes of the job path (submit, offer, ack, result) requested in one turn of the event
+   * loop, committed together: a commit costs more than the rows of one job, and under load one
+   * turn carries the writes of hundreds of jobs.
+   */
+  readonly #writes = new GroupCommit<(events: StoreEvent[]) => unknown, unknown>((works) => this.#commitAll(works));
 
   /** `path` is the database file, or `:memory:`. */
   static open(path: string): SqliteJobStore {
@@ -38,24 +43,33 @@ export class SqliteJobStore extends SqliteTelemetry implements JobStore {
     this.#savepoint = db.transaction((work: () => void) => work());
   }
 
-  create(entry: NewJob, now: number): Promise<JobView> {
-    return this.#creates.add({ entry, now });
+  /** Runs `work` in the next group commit; its result, or what it threw. */
+  #write<T>(work: (events: StoreEvent[]) => T): Promise<T> {
+    return this.#writes.add(work) as Promise<T>;
   }
 
-  /** New jobs in one transaction, each in its own savepoint: a duplicate id fails only its own submit. */
-  #createAll(items: { entry: NewJob; now: number }[]): Outcome<JobView>[] {
+  /** One transaction, each write in its own savepoint: a duplicate id fails only its own submit. */
+  #commitAll(works: ((events: StoreEvent[]) => unknown)[]): Outcome<unknown>[] {
     return this.#tx.run((events) =>
-      items.map(({ entry, now }) => {
+      works.map((work) => {
         const mine: StoreEvent[] = [];
+        let value: unknown;
         try {
-          this.#savepoint(() => this.#insert(entry, now, mine));
+          this.#savepoint(() => (value = work(mine)));
         } catch (error) {
           return { error };
         }
         events.push(...mine);
-        return { value: newJobView(entry, now) };
+        return { value };
       }),
     );
+  }
+
+  create(entry: NewJob, now: number): Promise<JobView> {
+    return this.#write((events) => {
+      this.#insert(entry, now, events);
+      return newJobView(entry, now);
+    });
   }
 
   #insert(entry: NewJob, now: number, events: StoreEvent[]): void {
@@ -87,8 +101,8 @@ export class SqliteJobStore extends SqliteTelemetry implements JobStore {
     return rows.map((r) => ({ job: JSON.parse(r.spec) as Job, state: r.state, created: r.created, finished: r.finished }));
   }
 
-  async offerNext(node: NodeKey, newLease: () => string, expiresAt: number, max: number): Promise<Offer[]> {
-    return this.#tx.run(() =>
+  offerNext(node: NodeKey, newLease: () => string, expiresAt: number, max: number): Promise<Offer[]> {
+    return this.#write(() =>
       this.#q.nextQueued.all(node.gid, node.nid, max).map((next) => {
         const lease = newLease();
         this.#q.offer.run(lease, expiresAt, next.seq, node.gid, node.nid);
@@ -97,8 +111,8 @@ export class SqliteJobStore extends SqliteTelemetry implements JobStore {
     );
   }
 
-  async ack(node: NodeKey, acks: readonly Ack[], now: number): Promise<boolean[]> {
-    return this.#tx.run(() =>
+  ack(node: NodeKey, acks: readonly Ack[], now: number): Promise<boolean[]> {
+    return this.#write(() =>
       acks.map(({ id, lease }) => {
         const job = this.#q.jobById.get(id);
         if (!job) return false;
@@ -124,8 +138,8 @@ export class SqliteJobStore extends SqliteTelemetry implements JobStore {
     });
   }
 
-  async complete(node: NodeKey, results: readonly Result[], now: number): Promise<boolean[]> {
-    return this.#tx.run((events) =>
+  complete(node: NodeKey, results: readonly Result[], now: number): Promise<boolean[]> {
+    return this.#write((events) =>
       results.map((result) => {
         const job = this.#q.jobById.get(result.id);
         const d = job && this.#q.delivery.get(job.seq, node.gid, node.nid);
@@ -195,7 +209,7 @@ export class SqliteJobStore extends SqliteTelemetry implements JobStore {
   }
 
   override async close(): Promise<void> {
-    if (this.db.open) this.#creates.flush();
+    if (this.db.open) this.#writes.flush();
     await super.close();
   }
 

@@ -197,6 +197,11 @@ describe('parseAgentConfig on bad files', () => {
     );
   });
 
+  it('names the transport key when it is neither stream nor http', () => {
+    expect(failure(() => parseAgentConfig(`${MINIMAL}transport = "pigeon"\n`, 'agent.toml'))).toBe('agent.toml:7: controllers.main.transport: expected "stream" or "http"');
+    expect(parseAgentConfig(`${MINIMAL}transport = "http"\n`, 'agent.toml').controllers.main!.transport).toBe('http');
+  });
+
   it('points a missing key at its table and a missing table at line 1', () => {
     expect(failure(() => parseAgentConfig('# agent\n\n[main]\ngid = 1\n', 'agent.toml'))).toBe(
       ['agent.toml:1: controllers: missing (expected [controllers.<name>] tables)', 'agent.toml:3: main.nid: missing (expected an integer)'].join('\n'),

@@ -1,0 +1,94 @@
+/** StreamConnection over a real loopback TCP connection: concurrent calls, cancels, timeouts, hang-ups. */
+import net from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { Errors } from '../../src/shared/errors.js';
+import { StreamConnection, type StreamHandler } from '../../src/stream/connection.js';
+
+const open: StreamConnection[] = [];
+let server: net.Server | undefined;
+afterEach(async () => {
+  for (const c of open.splice(0)) c.destroy();
+  await new Promise((resolve) => (server ? server.close(resolve) : resolve(undefined)));
+  server = undefined;
+});
+
+/** A server side answering with `handler`, and a caller connected to it. */
+async function pair(handler: StreamHandler): Promise<{ caller: StreamConnection; served: Promise<StreamConnection> }> {
+  let accept!: (c: StreamConnection) => void;
+  const served = new Promise<StreamConnection>((resolve) => (accept = resolve));
+  server = net.createServer((socket) => {
+    const c = new StreamConnection(socket, { label: 'caller', handler });
+    open.push(c);
+    accept(c);
+  });
+  await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
+  const socket = net.connect((server.address() as net.AddressInfo).port, '127.0.0.1');
+  await new Promise((resolve) => socket.once('connect', resolve));
+  const caller = new StreamConnection(socket, { label: 'server' });
+  open.push(caller);
+  return { caller, served };
+}
+
+describe('StreamConnection', () => {
+  it('answers many calls in flight at once, each with its own answer, in whatever order they end', async () => {
+    const { caller } = await pair(async (op, body) => {
+      const n = body as number;
+      if (op === 'fail') throw Errors.DUPLICATE_ID(String(n));
+      await new Promise((r) => setTimeout(r, 20 - n));
+      return n * 2;
+    });
+    const answers = await Promise.all(Array.from({ length: 20 }, (_, i) => caller.call('double', i)));
+    expect(answers).toEqual(Array.from({ length: 20 }, (_, i) => i * 2));
+    await expect(caller.call('fail', 7)).rejects.toMatchObject({ code: 'COX_DUPLICATE_ID', status: 409, message: 'job id "7" already exists' });
+  });
+
+  it('hides a fault of the answering side behind COX_INTERNAL', async () => {
+    const { caller } = await pair(async () => {
+      throw new Error('secret detail');
+    });
+    await expect(caller.call('x')).rejects.toMatchObject({ code: 'COX_INTERNAL', status: 500, message: 'internal error' });
+  });
+
+  it('tells the answering side when the caller gives up (abort or timeout), and drops a late answer', async () => {
+    const aborted: string[] = [];
+    const { caller } = await pair(
+      (op, _body, signal) =>
+        new Promise((resolve) => {
+          signal.addEventListener('abort', () => aborted.push(op));
+          setTimeout(() => resolve('late'), 300);
+        }),
+    );
+    const ac = new AbortController();
+    const byAbort = caller.call('wait-a', undefined, { signal: ac.signal });
+    ac.abort(new Error('no longer needed'));
+    await expect(byAbort).rejects.toThrow('no longer needed');
+    await expect(caller.call('wait-t', undefined, { timeoutMs: 50 })).rejects.toMatchObject({ code: 'COX_UNREACHABLE', message: expect.stringContaining('no answer to wait-t within 50 ms') });
+    await new Promise((r) => setTimeout(r, 50));
+    expect(aborted.sort()).toEqual(['wait-a', 'wait-t']);
+    expect(await caller.call('then', undefined)).toBe('late');
+  });
+
+  it('fails the calls in flight when the other side goes away, and aborts what it was serving', async () => {
+    let servingAborted = false;
+    let started!: () => void;
+    const serving = new Promise<void>((resolve) => (started = resolve));
+    const { caller, served } = await pair((_op, _body, signal) => {
+      started();
+      return new Promise(() => signal.addEventListener('abort', () => (servingAborted = true)));
+    });
+    const pending = caller.call('forever');
+    await serving;
+    (await served).destroy();
+    await expect(pending).rejects.toMatchObject({ code: 'COX_UNREACHABLE' });
+    await expect(caller.call('after')).rejects.toMatchObject({ code: 'COX_UNREACHABLE' });
+    expect(servingAborted).toBe(true);
+    expect(caller.isClosed).toBe(true);
+  });
+
+  it('refuses calls when it has no handler', async () => {
+    const { caller, served } = await pair(async () => 'x');
+    const server = await served;
+    await expect(server.call('back')).rejects.toMatchObject({ code: 'COX_NOT_FOUND', message: 'operation "back" (this side answers no calls) not found' });
+    expect(await caller.call('ok')).toBe('x');
+  });
+});
