@@ -70,8 +70,11 @@ export class Controller {
     this.#log = opts.logger;
     this.processes = new ControllerProcesses({ store: opts.store, logger: opts.logger, now: this.now, ttlMs: opts.ttlMs });
     this.#unsubscribe = opts.store.subscribe((e) => {
-      if (e.kind === 'work') this.polls.wake(e.node);
-      else if (e.kind === 'done') this.#jobs.wake(e.id);
+      if (e.kind === 'work') {
+        this.polls.wake(e.node);
+        // Queue lengths just changed: routing must not go on reading the ones from before.
+        this.#facts = null;
+      } else if (e.kind === 'done') this.#jobs.wake(e.id);
       else this.processes.wake();
     });
   }
@@ -229,9 +232,10 @@ export class Controller {
   }
 
   /**
-   * Live sessions and queue lengths, read once per event-loop turn: the submits of one turn are
-   * committed together after it (GroupCommit), so until then the store would answer each of them
-   * the same, and jobs routed meanwhile are counted in `#routing`.
+   * Live sessions and queue lengths, read at most once per event-loop turn and again after each
+   * commit that queued work: most submits of a turn are committed together after it
+   * (GroupCommit), so until then the store would answer each of them the same, and jobs routed
+   * meanwhile are counted in `#routing`.
    */
   #routingFacts(): Promise<{ live: Session[]; lengths: Map<string, number> }> {
     if (!this.#facts) {

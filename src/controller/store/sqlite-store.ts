@@ -17,6 +17,11 @@ import { GroupCommit, type Outcome } from './group-commit.js';
 import { SqliteTx } from './sqlite-tx.js';
 import { verdict } from './verdict.js';
 
+interface Write {
+  work: (events: StoreEvent[]) => unknown;
+  isolated: boolean;
+}
+
 export class SqliteJobStore extends SqliteTelemetry implements JobStore {
   readonly processes: SqliteProcesses;
   readonly #q;
@@ -25,10 +30,10 @@ export class SqliteJobStore extends SqliteTelemetry implements JobStore {
   readonly #savepoint: (work: () => void) => void;
   /**
    * The writes of the job path (submit, offer, ack, result) requested in one turn of the event
-   * loop, committed together: a commit costs more than the rows of one job, and under load one
-   * turn carries the writes of hundreds of jobs.
+   * loop, committed together (group-commit.ts): a commit costs more than the rows of one job, and
+   * under load one turn carries the writes of hundreds of jobs.
    */
-  readonly #writes = new GroupCommit<(events: StoreEvent[]) => unknown, unknown>((works) => this.#commitAll(works));
+  readonly #writes = new GroupCommit<Write, unknown>((writes) => this.#commitAll(writes));
 
   /** `path` is the database file, or `:memory:`. */
   static open(path: string): SqliteJobStore {
@@ -43,15 +48,19 @@ export class SqliteJobStore extends SqliteTelemetry implements JobStore {
     this.#savepoint = db.transaction((work: () => void) => work());
   }
 
-  /** Runs `work` in the next group commit; its result, or what it threw. */
-  #write<T>(work: (events: StoreEvent[]) => T): Promise<T> {
-    return this.#writes.add(work) as Promise<T>;
+  /**
+   * Runs `work` in the next group commit; its result, or what it threw. An `isolated` write runs
+   * in a savepoint and fails alone (a duplicate id); any other that throws rolls back the batch,
+   * since what it wrote before throwing cannot be told apart from the rest.
+   */
+  #write<T>(work: (events: StoreEvent[]) => T, isolated = false): Promise<T> {
+    return this.#writes.add({ work, isolated }) as Promise<T>;
   }
 
-  /** One transaction, each write in its own savepoint: a duplicate id fails only its own submit. */
-  #commitAll(works: ((events: StoreEvent[]) => unknown)[]): Outcome<unknown>[] {
+  #commitAll(writes: Write[]): Outcome<unknown>[] {
     return this.#tx.run((events) =>
-      works.map((work) => {
+      writes.map(({ work, isolated }) => {
+        if (!isolated) return { value: work(events) };
         const mine: StoreEvent[] = [];
         let value: unknown;
         try {
@@ -69,7 +78,7 @@ export class SqliteJobStore extends SqliteTelemetry implements JobStore {
     return this.#write((events) => {
       this.#insert(entry, now, events);
       return newJobView(entry, now);
-    });
+    }, true);
   }
 
   #insert(entry: NewJob, now: number, events: StoreEvent[]): void {
