@@ -63,7 +63,7 @@ export async function startController({ dir, tag, args = [] }) {
   if (!existsSync(MAIN)) throw new Error(`${MAIN} missing: run \`npm run build\` first`);
   const port = await freePort();
   const profDir = process.env.BENCH_CONTROLLER_CPU_PROF ? resolve(process.env.BENCH_CONTROLLER_CPU_PROF) : null;
-  const nodeFlags = profDir ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [];
+  const nodeFlags = [...(profDir ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : []), ...(process.env.BENCH_CONTROLLER_NODE_FLAGS ?? '').split(' ').filter(Boolean)];
   const logFile = join(dir, `controller-${port}.log`);
   // A file, not a pipe: the daemon's synchronous logging must never wait on the bench reading it.
   const out = openSync(logFile, 'a');

@@ -5,7 +5,7 @@
  */
 import type Database from 'better-sqlite3';
 import { TERMINAL_STATES, type Ack, type Job, type JobState, type Offer, type Result } from '../../protocol/job.js';
-import { Errors } from '../../shared/errors.js';
+import { Errors, isCoxError } from '../../shared/errors.js';
 import { aggregateState } from '../dispatch/job-state.js';
 import { leaseVerdicts, lostReason } from '../dispatch/leases.js';
 import type { DeliveryRef, JobStore, JobSummary, JobView, KillOutcome, LeaseSweep, NewJob, NodeKey, Session, StoreEvent } from './job-store.js';
@@ -17,9 +17,17 @@ import { GroupCommit, type Outcome } from './group-commit.js';
 import { SqliteTx } from './sqlite-tx.js';
 import { verdict } from './verdict.js';
 
+/**
+ * How one write in a group commit fails. `batch`: whatever it throws rolls back the whole batch
+ * (every item fails; callers retry). `refusal`: a CoxError it throws fails it alone — it throws
+ * those only before writing anything; anything else rolls back the batch. `savepoint`: it runs
+ * in a savepoint, and whatever it throws fails it alone.
+ */
+type Isolation = 'batch' | 'refusal' | 'savepoint';
+
 interface Write {
   work: (events: StoreEvent[]) => unknown;
-  isolated: boolean;
+  isolation: Isolation;
 }
 
 export class SqliteJobStore extends SqliteTelemetry implements JobStore {
@@ -48,24 +56,22 @@ export class SqliteJobStore extends SqliteTelemetry implements JobStore {
     this.#savepoint = db.transaction((work: () => void) => work());
   }
 
-  /**
-   * Runs `work` in the next group commit; its result, or what it threw. An `isolated` write runs
-   * in a savepoint and fails alone (a duplicate id); any other that throws rolls back the batch,
-   * since what it wrote before throwing cannot be told apart from the rest.
-   */
-  #write<T>(work: (events: StoreEvent[]) => T, isolated = false): Promise<T> {
-    return this.#writes.add({ work, isolated }) as Promise<T>;
+  /** Runs `work` in the next group commit; its result, or what it threw (see Isolation). */
+  #write<T>(work: (events: StoreEvent[]) => T, isolation: Isolation = 'batch'): Promise<T> {
+    return this.#writes.add({ work, isolation }) as Promise<T>;
   }
 
   #commitAll(writes: Write[]): Outcome<unknown>[] {
     return this.#tx.run((events) =>
-      writes.map(({ work, isolated }) => {
-        if (!isolated) return { value: work(events) };
+      writes.map(({ work, isolation }) => {
+        if (isolation === 'batch') return { value: work(events) };
         const mine: StoreEvent[] = [];
         let value: unknown;
         try {
-          this.#savepoint(() => (value = work(mine)));
+          if (isolation === 'savepoint') this.#savepoint(() => (value = work(mine)));
+          else value = work(mine);
         } catch (error) {
+          if (isolation === 'refusal' && !isCoxError(error)) throw error;
           return { error };
         }
         events.push(...mine);
@@ -75,10 +81,12 @@ export class SqliteJobStore extends SqliteTelemetry implements JobStore {
   }
 
   create(entry: NewJob, now: number): Promise<JobView> {
+    // A duplicate id is refused by the first insert, before anything is written; a process's
+    // name is checked after the job's row, so that one needs a savepoint to fail alone.
     return this.#write((events) => {
       this.#insert(entry, now, events);
       return newJobView(entry, now);
-    }, true);
+    }, entry.process ? 'savepoint' : 'refusal');
   }
 
   #insert(entry: NewJob, now: number, events: StoreEvent[]): void {
