@@ -3,10 +3,12 @@
 // no-op job:
 //
 //   1. round trip, one job in flight: the client submits and waits for the result.
-//      coxswain: POST /api/jobs {wait} to `cox controller`; one simulated agent long-polls (asking
-//      for up to 100 offers, as the real agent asks for its free slots), acks what it got in one
-//      post and posts SUCCESS at once (batched with any other results waiting). BullMQ: queue.add + job.waitUntilFinished(queueEvents); a
-//      Worker (concurrency 1) with a no-op processor.
+//      coxswain: submit {wait} to `cox controller`; one simulated agent long-polls (asking for up
+//      to 100 offers, as the real agent asks for its free slots), acks what it got in one call and
+//      reports SUCCESS at once (batched with any other results waiting). Run twice: over streams
+//      (the typed client with transport 'stream', agents on the real agent's stream client) and
+//      over plain HTTP requests. BullMQ: queue.add + job.waitUntilFinished(queueEvents); a Worker
+//      (concurrency 1) with a no-op processor.
 //   2. throughput, thousands in flight: N jobs submitted by C concurrent submitters;
 //      coxswain: role-addressed jobs to A simulated agents; BullMQ: one Worker, concurrency A.
 //      jobs/s from the first submit to the last result stored (agent result accepted /
@@ -27,6 +29,8 @@
 //   BENCH_CONTROLLER_TP_AGENTS=n …    agents (and BullMQ concurrency) for part 2, default 8
 //   BENCH_CONTROLLER_FLEET_RATE=n …   jobs/s in part 3's measured step, default 100
 //   BENCH_CONTROLLER_KEEP_DIR=1 …     keep the temp dir (controller logs, SQLite files)
+//   BENCH_CONTROLLER_STREAM_ONLY=1 …  skip the HTTP-transport runs of parts 1 and 2
+//   BENCH_CONTROLLER_NODE_FLAGS='…'   extra node flags for the controller (e.g. --trace-gc)
 // Writes scripts/bench/results/controller.json and prints a markdown table.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -489,9 +493,10 @@ export async function main() {
     settings: SETTINGS,
     targets: TARGETS,
     setup: [
-      'coxswain: `cox controller` (dist/), SQLite file in WAL mode (synchronous=NORMAL) in a temp dir; simulated agents over keep-alive HTTP in child processes, speaking the real agent\'s protocol: poll for up to max_jobs (100) offers, one batched ack per poll, then the SUCCESS results in the background through a queue that posts at once when idle and batches what arrives during a post, while polling again (the real agent\'s order).',
+      'coxswain: `cox controller` (dist/), SQLite file in WAL mode (synchronous=NORMAL) in a temp dir; simulated agents in child processes, speaking the real agent\'s protocol: poll for up to max_jobs (100) offers, one batched ack per poll, then the SUCCESS results in the background through a queue that sends at once when idle and batches what arrives during a send, while polling again (the real agent\'s order).',
+      'Transports: "stream" (the headline rows; the agent\'s default) = each simulated agent uses the real agent\'s ControllerClient over its own cox-stream/1 connection, and the client is the typed ControllerClient with transport "stream"; "HTTP" = raw keep-alive HTTP requests for agents and client. The 10,000-agent fleet long-polls over HTTP.',
       'BullMQ: redis-server with no persistence (--save \'\' --appendonly no); Worker with a no-op processor in a child process; Queue and QueueEvents in the bench process.',
-      'Clients (submitters) run in the bench process for both. Round trip: POST /api/jobs {wait} vs queue.add + job.waitUntilFinished(queueEvents). Throughput: submits without waiting, timed from the first submit to the last result stored (agent result accepted / Worker completed event).',
+      'Clients (submitters) run in the bench process for both. Round trip: submit {wait} vs queue.add + job.waitUntilFinished(queueEvents). Throughput: submits without waiting, timed from the first submit to the last result stored (agent result accepted / Worker completed event).',
     ],
     ...results,
   };
@@ -513,13 +518,14 @@ async function coxswainRevision() {
 
 const num = (x) => typeof x === 'number' && Number.isFinite(x);
 
+const ratio = (x, y) => (num(x) && num(y) && y > 0 ? x / y : null);
+
 function verdicts(r) {
   const c = r.round_trip.coxswain;
   const b = r.round_trip.bullmq;
   const tc = r.throughput.coxswain;
   const tb = r.throughput.bullmq;
   const f = r.fleet;
-  const ratio = (x, y) => (num(x) && num(y) && y > 0 ? x / y : null);
   const v = {
     rt_p50_ratio: ratio(c?.p50_ms, b?.p50_ms),
     rt_p99_ratio: ratio(c?.p99_ms, b?.p99_ms),
@@ -555,6 +561,9 @@ function table(r) {
     ['round trip, 1 in flight, p50 (ms)', cell(r.round_trip.coxswain, 'p50_ms', 3), cell(r.round_trip.bullmq, 'p50_ms', 3), rat(v.rt_p50_ratio), met(v.rt_p50_met, '≤ 0.5×')],
     ['round trip, 1 in flight, p99 (ms)', cell(r.round_trip.coxswain, 'p99_ms', 3), cell(r.round_trip.bullmq, 'p99_ms', 3), rat(v.rt_p99_ratio), met(v.rt_p99_met, '≤ 0.5×')],
     [`throughput, ${SETTINGS.tp.jobs.toLocaleString('en')} jobs, ${SETTINGS.tp.agents} agents / concurrency ${SETTINGS.tp.agents} (jobs/s)`, cell(r.throughput.coxswain, 'jobs_per_s', 0), cell(r.throughput.bullmq, 'jobs_per_s', 0), rat(v.tp_ratio), met(v.tp_met, '≥ 2×')],
+    ['round trip p50 over HTTP, a request per call (ms)', cell(r.round_trip.coxswain_http, 'p50_ms', 3), cell(r.round_trip.bullmq, 'p50_ms', 3), rat(ratio(r.round_trip.coxswain_http?.p50_ms, r.round_trip.bullmq?.p50_ms)), ''],
+    ['round trip p99 over HTTP, a request per call (ms)', cell(r.round_trip.coxswain_http, 'p99_ms', 3), cell(r.round_trip.bullmq, 'p99_ms', 3), rat(ratio(r.round_trip.coxswain_http?.p99_ms, r.round_trip.bullmq?.p99_ms)), ''],
+    ['throughput over HTTP, a request per call (jobs/s)', cell(r.throughput.coxswain_http, 'jobs_per_s', 0), cell(r.throughput.bullmq, 'jobs_per_s', 0), rat(ratio(r.throughput.coxswain_http?.jobs_per_s, r.throughput.bullmq?.jobs_per_s)), ''],
     [`${n} agents polling, ${SETTINGS.fleet.ratePerSec} jobs/s to random nids: dispatch p50 (ms)`, cell(f, 'p50_ms', 2), '—', '—', ''],
     [`${n} agents polling, ${SETTINGS.fleet.ratePerSec} jobs/s to random nids: dispatch p99 (ms)`, cell(f, 'p99_ms', 2), '—', '—', met(v.fleet_p99_met, '≤ 50 ms')],
     [`${n} agents polling, ${SETTINGS.fleet.lightRatePerSec} jobs/s (light): dispatch p99 (ms)`, cell(f?.light_load ?? f, 'p99_ms', 2), '—', '—', ''],
