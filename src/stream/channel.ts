@@ -1,11 +1,11 @@
 /**
  * A caller's stream that is there when needed: opened at the first call, opened again at the next
- * call after it broke. A call caught by the break fails (UNREACHABLE) like an HTTP request whose
- * connection dropped; whether to retry it is the caller's decision, since only it knows whether
- * the call may be repeated.
+ * call after it broke or after a call went unanswered past its timeout. A call caught by the
+ * break fails (UNREACHABLE) like an HTTP request whose connection dropped; whether to retry it is
+ * the caller's decision, since only it knows whether the call may be repeated.
  */
 import type { Socket } from 'node:net';
-import { Errors } from '../shared/errors.js';
+import { Errors, isCoxError } from '../shared/errors.js';
 import { StreamConnection, type CallOptions } from './connection.js';
 
 export interface StreamChannelOptions {
@@ -25,8 +25,19 @@ export class StreamChannel {
   }
 
   async call(op: string, body?: unknown, opts: CallOptions = {}): Promise<unknown> {
-    const conn = await this.#connect();
-    return conn.call(op, body, opts);
+    const opening = this.#connect();
+    const conn = await opening;
+    try {
+      return await conn.call(op, body, opts);
+    } catch (err) {
+      // No answer in time: the other side (or the path to it) is gone without a FIN, which TCP
+      // keepalive would take minutes to notice. The next call starts on a new connection.
+      if (isCoxError(err, Errors.UNREACHABLE)) {
+        if (this.#connection === opening) this.#connection = null;
+        conn.destroy();
+      }
+      throw err;
+    }
   }
 
   /** Whether a connection is open right now (not whether the next call will succeed). */

@@ -2,6 +2,7 @@
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Errors } from '../../src/shared/errors.js';
+import { StreamChannel } from '../../src/stream/channel.js';
 import { StreamConnection, type StreamHandler } from '../../src/stream/connection.js';
 
 const open: StreamConnection[] = [];
@@ -90,5 +91,30 @@ describe('StreamConnection', () => {
     const server = await served;
     await expect(server.call('back')).rejects.toMatchObject({ code: 'COX_NOT_FOUND', message: 'operation "back" (this side answers no calls) not found' });
     expect(await caller.call('ok')).toBe('x');
+  });
+});
+
+describe('StreamChannel', () => {
+  it('opens a new connection for the next call after one went unanswered past its timeout', async () => {
+    const accepted: net.Socket[] = [];
+    server = net.createServer((socket) => accepted.push(socket));
+    await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as net.AddressInfo).port;
+    const channel = new StreamChannel({
+      label: 'silent',
+      open: () =>
+        new Promise((resolve, reject) => {
+          const s = net.connect(port, '127.0.0.1', () => resolve(s));
+          s.once('error', reject);
+        }),
+    });
+    try {
+      await expect(channel.call('x', undefined, { timeoutMs: 50 })).rejects.toMatchObject({ code: 'COX_UNREACHABLE', message: expect.stringContaining('no answer to x within 50 ms') });
+      await expect(channel.call('y', undefined, { timeoutMs: 50 })).rejects.toMatchObject({ code: 'COX_UNREACHABLE' });
+      expect(accepted).toHaveLength(2);
+    } finally {
+      channel.close();
+      for (const s of accepted) s.destroy();
+    }
   });
 });
