@@ -13,7 +13,7 @@
 //      coxswain: role-addressed jobs to A simulated agents; BullMQ: one Worker, concurrency A.
 //      jobs/s from the first submit to the last result stored (agent result accepted /
 //      worker 'completed').
-//   3. a fleet: 10,000 simulated agents long-polling one controller over keep-alive connections
+//   3. a fleet: 10,000 simulated agents long-polling one controller, each over its own stream
 //      (in a few child processes); jobs to random node ids at a steady rate; dispatch latency
 //      = submit → that agent's poll answered; controller RSS. BullMQ has no counterpart.
 //
@@ -31,6 +31,7 @@
 //   BENCH_CONTROLLER_KEEP_DIR=1 …     keep the temp dir (controller logs, SQLite files)
 //   BENCH_CONTROLLER_STREAM_ONLY=1 …  skip the HTTP-transport runs of parts 1 and 2
 //   BENCH_CONTROLLER_NODE_FLAGS='…'   extra node flags for the controller (e.g. --trace-gc)
+//   BENCH_CONTROLLER_FLEET_TRANSPORT=http …  the fleet long-polls over HTTP instead of streams
 // Writes scripts/bench/results/controller.json and prints a markdown table.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -62,6 +63,8 @@ export const SETTINGS = {
     lightJobs: quick ? 50 : 150,
     lightRatePerSec: 10,
     idleCpuMs: 5000,
+    /** The agent's default; `http` for a long-poll request per agent as JumpScale's agents did. */
+    transport: process.env.BENCH_CONTROLLER_FLEET_TRANSPORT ?? 'stream',
   },
 };
 /** bullmqJobsPerSIssue: what BullMQ did on this machine per issue 5, for a second ratio. */
@@ -374,7 +377,7 @@ async function fleet({ tag, dir }) {
       const count = Math.min(per, s.agents - p * per);
       const child = forkBenchChild(AGENTS, { tag, cwd: dir });
       fleetProcs.push(child);
-      child.send({ type: 'start', port: ctl.port, gid: GID, first: 1 + p * per, count, roles: ['fleet'], pollTimeoutS: s.pollTimeoutS, rampPerSec: s.rampPerSec / s.processes, resultCap: 4 });
+      child.send({ type: 'start', port: ctl.port, gid: GID, first: 1 + p * per, count, roles: ['fleet'], pollTimeoutS: s.pollTimeoutS, rampPerSec: s.rampPerSec / s.processes, transport: s.transport });
     }
     await Promise.all(fleetProcs.map((c) => c.next('started', 120_000)));
     await waitUntil(() => polling(client, 1, s.agents), { timeoutMs: 120_000, intervalMs: 1000, what: `${s.agents} agents to poll` });
@@ -494,7 +497,7 @@ export async function main() {
     targets: TARGETS,
     setup: [
       'coxswain: `cox controller` (dist/), SQLite file in WAL mode (synchronous=NORMAL) in a temp dir; simulated agents in child processes, speaking the real agent\'s protocol: poll for up to max_jobs (100) offers, one batched ack per poll, then the SUCCESS results in the background through a queue that sends at once when idle and batches what arrives during a send, while polling again (the real agent\'s order).',
-      'Transports: "stream" (the headline rows; the agent\'s default) = each simulated agent uses the real agent\'s ControllerClient over its own cox-stream/1 connection, and the client is the typed ControllerClient with transport "stream"; "HTTP" = raw keep-alive HTTP requests for agents and client. The 10,000-agent fleet long-polls over HTTP.',
+      `Transports: "stream" (the headline rows; the agent\'s default) = each simulated agent uses the real agent\'s ControllerClient over its own cox-stream/1 connection, and the client is the typed ControllerClient with transport "stream"; "HTTP" = raw keep-alive HTTP requests for agents and client. The fleet of part 3 polls over ${SETTINGS.fleet.transport === 'stream' ? 'streams' : 'HTTP'}.`,
       'BullMQ: redis-server with no persistence (--save \'\' --appendonly no); Worker with a no-op processor in a child process; Queue and QueueEvents in the bench process.',
       'Clients (submitters) run in the bench process for both. Round trip: submit {wait} vs queue.add + job.waitUntilFinished(queueEvents). Throughput: submits without waiting, timed from the first submit to the last result stored (agent result accepted / Worker completed event).',
     ],
