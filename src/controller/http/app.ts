@@ -13,6 +13,7 @@ import { StreamAcceptor } from '../stream/accept.js';
 import { agentRoutes } from './agent-routes.js';
 import { authHook } from './auth.js';
 import { clientRoutes } from './client-routes.js';
+import { metricsRoutes } from './metrics-routes.js';
 import { processRoutes } from './process-routes.js';
 
 export interface TlsOptions {
@@ -68,6 +69,7 @@ export async function buildControllerApp(opts: BuildOptions): Promise<FastifyIns
   await app.register(clientRoutes, { controller: opts.controller, scriptDir: opts.scriptDir });
   await app.register(agentRoutes, { controller: opts.controller });
   await app.register(processRoutes, { controller: opts.controller });
+  await app.register(metricsRoutes, { controller: opts.controller });
   return app;
 }
 

@@ -93,6 +93,8 @@ export interface JobStore {
   get(id: string): Promise<JobView | null>;
   /** Newest first. */
   list(filter: { state?: JobState; limit: number }): Promise<JobSummary[]>;
+  /** How many jobs the store keeps in each state that has any; finished ones count until pruned. */
+  jobCounts(): Promise<Map<JobState, number>>;
 
   /**
    * Leases up to `max` of the node's next queued deliveries, in queue order, to one poll until

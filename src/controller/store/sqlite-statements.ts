@@ -32,6 +32,8 @@ export function jobStatements(db: Database.Database) {
     jobBySeq: p<[number], JobRow>('SELECT * FROM jobs WHERE seq = ?'),
     list: p<[number], JobRow>('SELECT * FROM jobs ORDER BY seq DESC LIMIT ?'),
     listByState: p<[string, number], JobRow>('SELECT * FROM jobs WHERE state = ? ORDER BY seq DESC LIMIT ?'),
+    // Scans the jobs_by_state index only, never the rows with their (possibly large) specs.
+    jobCounts: p<[], { state: JobState; n: number }>('SELECT state, count(*) AS n FROM jobs GROUP BY state'),
     results: p<[number], { result: string }>('SELECT result FROM deliveries WHERE seq = ? AND result IS NOT NULL ORDER BY gid, nid'),
     delivery: p<[number, number, number], DeliveryRow>('SELECT seq, gid, nid, state, offers FROM deliveries WHERE seq = ? AND gid = ? AND nid = ?'),
     deliveriesOf: p<[number], DeliveryRow>('SELECT seq, gid, nid, state, offers FROM deliveries WHERE seq = ?'),

@@ -118,6 +118,10 @@ export class SqliteJobStore extends SqliteTelemetry implements JobStore {
     return rows.map((r) => ({ job: JSON.parse(r.spec) as Job, state: r.state, created: r.created, finished: r.finished }));
   }
 
+  async jobCounts(): Promise<Map<JobState, number>> {
+    return new Map(this.#q.jobCounts.all().map((r) => [r.state, r.n]));
+  }
+
   offerNext(node: NodeKey, newLease: () => string, expiresAt: number, max: number): Promise<Offer[]> {
     return this.#write(() =>
       this.#q.nextQueued.all(node.gid, node.nid, max).map((next) => {

@@ -12,6 +12,8 @@ import type { HostManager } from '../host-manager.js';
 import type { LogFiles } from '../logs/log-files.js';
 import { childrenRoutes } from './children-routes.js';
 import { logsRoutes } from './logs-routes.js';
+import { metricsRoutes } from './metrics-routes.js';
+import { statusPageRoutes } from './status-page-routes.js';
 
 export interface BuildOptions {
   hm: HostManager;
@@ -44,6 +46,8 @@ export async function buildHostManagerApp(opts: BuildOptions): Promise<FastifyIn
   await app.register(childrenRoutes, { hm: opts.hm });
   await app.register(logsRoutes, { hm: opts.hm, ...(opts.logs ? { logs: opts.logs } : {}) });
   await app.register(opsRoutes, { registry: opts.hm.registry });
+  await app.register(statusPageRoutes);
+  await app.register(metricsRoutes, { hm: opts.hm });
   await app.register(callBridge, {
     addressRoot: opts.hm.addressRoot,
     instanceId: opts.hm.instanceId,

@@ -268,6 +268,22 @@ export function storeConformance(name: string, factory: () => Promise<StoreFixtu
       expect((await store.list({ state: 'ERROR', limit: 10 })).map((j) => [j.job.id, j.state])).toEqual([['b', 'ERROR']]);
     });
 
+    it('counts jobs per state as they move, until finished ones are pruned', async () => {
+      const counts = async () => Object.fromEntries(await store.jobCounts());
+      expect(await counts()).toEqual({});
+      for (const id of ['a', 'b', 'c']) await store.create({ job: mkJob(id), targets: [A] }, T0);
+      await store.create({ job: mkJob('nowhere'), targets: [], failure: 'no matching connected agents' }, T0);
+      expect(await counts()).toEqual({ QUEUED: 3, ERROR: 1 });
+      await offer(A, 'la');
+      await ack(A, 'a', 'la', T0);
+      expect(await counts()).toEqual({ QUEUED: 2, RUNNING: 1, ERROR: 1 });
+      await complete(A, mkResult('a', A), T0 + 1);
+      await store.kill('b', T0 + 1);
+      expect(await counts()).toEqual({ QUEUED: 1, SUCCESS: 1, KILLED: 1, ERROR: 1 });
+      await store.prune(T0 + 1, 100);
+      expect(await counts()).toEqual({ QUEUED: 1, SUCCESS: 1, KILLED: 1 });
+    });
+
     it('forgets nothing when reopened: queues, leases, sessions', async () => {
       await store.touch(A, ['r'], T0);
       for (const id of ['a', 'b']) await store.create({ job: mkJob(id), targets: [A] }, T0);
