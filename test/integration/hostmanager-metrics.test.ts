@@ -35,14 +35,14 @@ describe('host manager GET /metrics (real daemon, real children)', () => {
     d = await startDaemon(scfText([...sleepers(['a']), ...sleepers(['b'], 'host/down')]));
     const first = await scrape(d);
     expect([first.status, first.type]).toEqual([200, 'text/plain; version=0.0.4; charset=utf-8']);
-    const text = await scrapeUntil(d, { 'coxswain_child_up{instance_id="a",agent_class="Sleeper"}': 1 });
+    const text = await scrapeUntil(d, { 'coxswain_child_up{instance_id="a",agent_class="Sleeper",kind="native"}': 1 });
     expect(text).toContain(`coxswain_hostmanager_info{host="testhost",instance_id="hm-test",version="${VERSION}"} 1\n`);
     for (const line of [
       '# TYPE coxswain_child_up gauge',
       '# TYPE coxswain_child_crashes_total counter',
       'coxswain_manager_running 1',
       'coxswain_config_ok{file="[SCF]"} 1',
-      'coxswain_child_up{instance_id="b",agent_class="Sleeper"} 0',
+      'coxswain_child_up{instance_id="b",agent_class="Sleeper",kind="native"} 0',
       'coxswain_child_target_up{instance_id="a"} 1',
       'coxswain_child_target_up{instance_id="b"} 0',
       'coxswain_child_state{instance_id="a",state="up"} 1',
@@ -53,12 +53,13 @@ describe('host manager GET /metrics (real daemon, real children)', () => {
     expect(text.match(/^coxswain_child_state\{instance_id="a",/gm)).toHaveLength(1);
 
     expect((await api(d, 'POST', '/api/ops/update/start', { requests: [['a', 'down'], ['b', 'up']] })).json.code).toBe(0);
+    // Up turns 0 as soon as the stop begins; down is the state once the process is gone.
     const after = await scrapeUntil(d, {
-      'coxswain_child_up{instance_id="a",agent_class="Sleeper"}': 0,
-      'coxswain_child_up{instance_id="b",agent_class="Sleeper"}': 1,
+      'coxswain_child_up{instance_id="a",agent_class="Sleeper",kind="native"}': 0,
+      'coxswain_child_state{instance_id="a",state="down"}': 1,
+      'coxswain_child_up{instance_id="b",agent_class="Sleeper",kind="native"}': 1,
     });
     expect(sample(after, 'coxswain_child_target_up{instance_id="a"}')).toBe(0);
-    expect(sample(after, 'coxswain_child_state{instance_id="a",state="down"}')).toBe(1);
     expect(sample(after, 'coxswain_child_state{instance_id="a",state="up"}')).toBeUndefined();
   });
 
@@ -82,7 +83,7 @@ describe('host manager GET /metrics (real daemon, real children)', () => {
     expect((await scrape(d)).status).toBe(401);
     expect((await scrape(d, { authorization: 'Bearer wrong' })).status).toBe(401);
     const ok = await scrape(d, { authorization: 'Bearer s3cret' });
-    expect([ok.status, sample(ok.text, 'coxswain_child_up{instance_id="a",agent_class="Sleeper"}')]).toEqual([200, 0]);
+    expect([ok.status, sample(ok.text, 'coxswain_child_up{instance_id="a",agent_class="Sleeper",kind="native"}')]).toEqual([200, 0]);
     expect((await fetch(new URL('/metrics?token=s3cret', d.url))).status).toBe(200);
   });
 });

@@ -1,7 +1,7 @@
 /**
  * `GET /metrics`: the children's states for Prometheus, from the same rows `cox status` shows.
  * Every series of a child is keyed by `instance_id`; `coxswain_child_up` also carries its
- * `agent_class`, to group or join on. Behind the app's token like every other route.
+ * `agent_class` and `kind` (native or docker), to group or join on. Behind the app's token like every other route.
  */
 import type { FastifyInstance } from 'fastify';
 import { PROMETHEUS_CONTENT_TYPE, renderPrometheus, type Metric } from '../../shared/prometheus.js';
@@ -14,6 +14,16 @@ export async function metricsRoutes(app: FastifyInstance, opts: { hm: HostManage
 }
 
 const flag = (b: boolean): number => (b ? 1 : 0);
+
+/**
+ * OCS shows a docker instance's class as `Class[d]` (`[d?]` while its compose service is
+ * missing) and a passive service as `[docker]`; a label must not change with that display.
+ */
+export function classOf(shown: string): { agent_class: string; kind: 'docker' | 'native' } {
+  const m = /^(.*)\[d\??\]$/.exec(shown);
+  if (m) return { agent_class: m[1]!, kind: 'docker' };
+  return shown === '[docker]' ? { agent_class: '', kind: 'docker' } : { agent_class: shown, kind: 'native' };
+}
 
 function hostManagerMetrics(hm: HostManager): Metric[] {
   const children = hm.supervisor.states();
@@ -45,7 +55,7 @@ function hostManagerMetrics(hm: HostManager): Metric[] {
       name: 'coxswain_child_up',
       help: 'Whether the child is running (next_action up).',
       type: 'gauge',
-      samples: children.map((c) => ({ labels: { instance_id: c.instance_id, agent_class: c.agent_class }, value: flag(c.next_action === 'up') })),
+      samples: children.map((c) => ({ labels: { instance_id: c.instance_id, ...classOf(c.agent_class) }, value: flag(c.next_action === 'up') })),
     },
     {
       name: 'coxswain_child_target_up',
