@@ -20,14 +20,14 @@ afterEach(async () => {
   agent = c = undefined;
 });
 
-describe('controller with the real agent', () => {
+describe.each(['stream', 'http'])('controller with the real agent (transport %s)', (transport) => {
   it('runs execute jobs and jumpscripts end to end', async () => {
     c = await startController();
     mkdirSync(join(c.dir, 'scripts', 'demo'), { recursive: true });
     writeFileSync(join(c.dir, 'scripts', 'demo', 'greet.mjs'), 'let s = ""; for await (const b of process.stdin) s += b; console.log("20::" + JSON.stringify({ hello: JSON.parse(s).who }));\n');
     const dir = join(c.dir, 'agent');
     mkdirSync(dir);
-    const toml = ['[main]', 'gid = 1', 'nid = 10', 'max_jobs = 4', 'message_id_file = "./.mid"', 'history_file = "./.history"', 'roles = ["demo"]', '', '[controllers.main]', `url = "${c.url}"`, ''];
+    const toml = ['[main]', 'gid = 1', 'nid = 10', 'max_jobs = 4', 'message_id_file = "./.mid"', 'history_file = "./.history"', 'roles = ["demo"]', '', '[controllers.main]', `url = "${c.url}"`, `transport = "${transport}"`, ''];
     writeFileSync(join(dir, 'agent.toml'), toml.join('\n'));
     agent = spawn(process.execPath, [COX, 'agent', '-c', 'agent.toml'], { cwd: dir, stdio: 'ignore' });
     const client = new ControllerClient({ url: c.url });
