@@ -118,3 +118,44 @@ describe('StreamChannel', () => {
     }
   });
 });
+
+describe('StreamConnection backpressure', () => {
+  it('stops reading from a caller that does not read its answers, and answers everything once it does', async () => {
+    let served = 0;
+    await pair(async () => {
+      served++;
+      return 'x'.repeat(1000);
+    });
+    const { port } = server!.address() as net.AddressInfo;
+    // A raw caller: writes 20,000 calls without reading a byte of the answers.
+    const raw = net.connect(port, '127.0.0.1');
+    await new Promise((resolve) => raw.once('connect', resolve));
+    raw.pause();
+    const calls = 20_000;
+    for (let id = 1; id <= calls; id++) raw.write(`{"id":${id},"op":"big"}\n`);
+    // The server answers until its socket's buffers fill (20 MB of answers would), then reads no
+    // more calls: the count stops moving, well short of all of them.
+    await new Promise((r) => setTimeout(r, 500));
+    const servedWhileBlocked = served;
+    await new Promise((r) => setTimeout(r, 300));
+    expect(served).toBe(servedWhileBlocked);
+    expect(servedWhileBlocked).toBeLessThan(calls / 2);
+    let text = '';
+    raw.on('data', (d: Buffer) => (text += d.toString()));
+    raw.resume();
+    await new Promise<void>((resolve, reject) => {
+      const deadline = setTimeout(() => reject(new Error(`only ${text.split('\n').length - 1} answers`)), 20_000);
+      const check = () => {
+        if (text.split('\n').length - 1 >= calls) {
+          clearTimeout(deadline);
+          resolve();
+        } else setTimeout(check, 50);
+      };
+      check();
+    });
+    const ids = new Set(text.trim().split('\n').map((l) => (JSON.parse(l) as { id: number }).id));
+    expect(ids.size).toBe(calls);
+    expect(served).toBe(calls);
+    raw.destroy();
+  });
+});
