@@ -12,7 +12,7 @@ import { PollHub } from './dispatch/poll-hub.js';
 import { route, type Target } from './dispatch/routing.js';
 import { Waiters } from './dispatch/waiters.js';
 import { ControllerProcesses } from './processes.js';
-import { nodeName, type JobStore, type JobSummary, type JobView, type NodeKey, type Session } from './store/job-store.js';
+import { nodeName, type JobStore, type JobSummary, type JobView, type NewJob, type NodeKey, type Session } from './store/job-store.js';
 
 export interface ControllerOptions {
   store: JobStore;
@@ -95,7 +95,9 @@ export class Controller {
         wait.cancel();
         return offers;
       }
+      wait.meta.listening = true;
       if ((await wait.promise) !== 'woken') return [];
+      if (wait.meta.handed) return wait.meta.handed;
     }
   }
 
@@ -215,10 +217,15 @@ export class Controller {
     // An idle poller is live by definition, so the common case needs no session lookup.
     const idle = target.fanout ? null : this.polls.firstIdle(target);
     if (idle) {
+      // Stored already offered to the idle poll and handed to it: one commit, no store read by
+      // the poll, which is most of what a job costs an agent that is waiting for it.
       const node = { gid: idle.gid, nid: idle.nid };
+      const lease = randomUUID();
       this.polls.reserve(node);
       try {
-        return await this.#create(job, [node]);
+        const view = await this.#create(job, [node], { lease, expiresAt: this.now() + this.#opts.ackTimeoutMs });
+        if (!this.polls.handOff(node, [{ ...job, gid: node.gid, nid: node.nid, lease }])) await this.store.withdrawOffer(job.id, node, lease);
+        return view;
       } finally {
         this.polls.reserve(node, false);
       }
@@ -245,11 +252,11 @@ export class Controller {
     return this.#facts;
   }
 
-  async #create(job: Job, targets: NodeKey[]): Promise<JobView> {
+  async #create(job: Job, targets: NodeKey[], offer?: NewJob['offer']): Promise<JobView> {
     const names = targets.map(nodeName);
     for (const name of names) this.#routing.set(name, (this.#routing.get(name) ?? 0) + 1);
     try {
-      return await this.store.create({ job, targets, ...(targets.length ? {} : { failure: NO_MATCH }) }, this.now());
+      return await this.store.create({ job, targets, ...(targets.length ? {} : { failure: NO_MATCH }), ...(offer ? { offer } : {}) }, this.now());
     } finally {
       for (const name of names) {
         const left = this.#routing.get(name)! - 1;

@@ -1,25 +1,32 @@
 /**
  * Agents' pending long polls. Besides waking a node's polls when work arrives, it knows which
  * nodes are idle right now — waiting with nothing to do — so a role job goes to the node that
- * asked first instead of a random one.
+ * asked first instead of a random one, and is handed to that poll directly.
  */
+import type { Offer } from '../../protocol/job.js';
 import { nodeName, type NodeKey } from '../store/job-store.js';
 import { matchesNode, type Target } from './routing.js';
 import { Waiters, type Waiting } from './waiters.js';
 
-interface Poll {
+export interface Poll {
   node: NodeKey;
   roles: readonly string[];
   /** Chosen for a job that is on its way: not idle any more for the next routing decision. */
   reserved: boolean;
+  /** It looked in the store, found nothing, and now only waits: idle, and may be handed a job. */
+  listening: boolean;
+  /** Offers handed to it (handOff), which it answers instead of looking in the store again. */
+  handed: Offer[] | null;
 }
+
+const idle = (p: Poll) => p.listening && !p.reserved;
 
 export class PollHub {
   readonly #polls = new Waiters<Poll>();
 
   /** Registers a pending poll. Register before looking for work, so no wake-up is missed in between. */
   wait(node: NodeKey, roles: readonly string[], timeoutMs: number, signal?: AbortSignal): Waiting<Poll> {
-    return this.#polls.add(nodeName(node), { node, roles, reserved: false }, timeoutMs, signal);
+    return this.#polls.add(nodeName(node), { node, roles, reserved: false, listening: false, handed: null }, timeoutMs, signal);
   }
 
   wake(node: NodeKey): void {
@@ -35,12 +42,27 @@ export class PollHub {
   firstIdle(target: Target): NodeKey | null {
     if (target.gid !== null && target.nid !== null) {
       const [first] = this.#polls.on(nodeName({ gid: target.gid, nid: target.nid }));
-      return first && !first.meta.reserved && matchesNode(target, first.meta.node, first.meta.roles) ? first.meta.node : null;
+      return first && idle(first.meta) && matchesNode(target, first.meta.node, first.meta.roles) ? first.meta.node : null;
     }
     for (const w of this.#polls.firstOfEachKey()) {
-      if (!w.meta.reserved && matchesNode(target, w.meta.node, w.meta.roles)) return w.meta.node;
+      if (idle(w.meta) && matchesNode(target, w.meta.node, w.meta.roles)) return w.meta.node;
     }
     return null;
+  }
+
+  /**
+   * Gives `offers` to the node's longest-waiting listening poll and wakes that poll alone: it
+   * answers them without another store read. False when no poll of the node listens any more
+   * (it ended, or was woken by other work meanwhile): the caller takes the offers back.
+   */
+  handOff(node: NodeKey, offers: Offer[]): boolean {
+    for (const w of this.#polls.on(nodeName(node))) {
+      if (!w.meta.listening) continue;
+      w.meta.handed = offers;
+      w.wake();
+      return true;
+    }
+    return false;
   }
 
   /** Marks (or unmarks) a node's polls as taken by a job being stored for it. */

@@ -14,6 +14,8 @@ export interface Waiting<M> {
   readonly promise: Promise<Outcome>;
   /** Ends the wait as `closed` if it has not ended yet. */
   cancel(): void;
+  /** Ends this one wait as `woken` if it has not ended yet. */
+  wake(): void;
 }
 
 export class Waiters<M> {
@@ -107,6 +109,10 @@ class Entry<M> implements Waiting<M> {
 
   cancel(): void {
     this.finish('closed');
+  }
+
+  wake(): void {
+    this.finish('woken');
   }
 
   finish(outcome: Outcome): void {

@@ -38,6 +38,11 @@ export interface NewJob {
   urgent?: boolean;
   /** The job starts this named process on its one target: both are stored, or neither. */
   process?: NewProcess;
+  /**
+   * Handed straight to a poll of its one target that is waiting right now: the delivery starts
+   * offered under this lease (its first offer) instead of queued, and wakes no poll.
+   */
+  offer?: { lease: string; expiresAt: number };
 }
 
 export interface JobView {
@@ -101,6 +106,12 @@ export interface JobStore {
    * `expiresAt`, each under its own lease from `newLease`; empty if none is queued.
    */
   offerNext(node: NodeKey, newLease: () => string, expiresAt: number, max: number): Promise<Offer[]>;
+  /**
+   * Takes back an offer that never reached its poll (the poll ended before the hand-off): the
+   * delivery is queued again as if never offered, and the node's polls are woken. False if the
+   * lease is no longer the delivery's.
+   */
+  withdrawOffer(id: string, node: NodeKey, lease: string): Promise<boolean>;
   /**
    * OFFERED → RUNNING for each item whose lease is the delivery's current, unexpired one, all in
    * one transaction; answers per item, in order. An item already acknowledged with the same

@@ -28,6 +28,8 @@ export function jobStatements(db: Database.Database) {
   return {
     insertJob: p('INSERT INTO jobs (id, spec, state, failure, created, finished) VALUES (?, ?, ?, ?, ?, ?)'),
     insertDelivery: p("INSERT INTO deliveries (seq, gid, nid, urgent, state) VALUES (?, ?, ?, ?, 'QUEUED')"),
+    insertOffered: p("INSERT INTO deliveries (seq, gid, nid, urgent, state, lease, lease_expires, offers) VALUES (?, ?, ?, ?, 'OFFERED', ?, ?, 1)"),
+    withdraw: p("UPDATE deliveries SET state = 'QUEUED', lease = NULL, lease_expires = NULL, offers = offers - 1 WHERE seq = ? AND gid = ? AND nid = ? AND state = 'OFFERED' AND lease = ?"),
     jobById: p<[string], JobRow>('SELECT * FROM jobs WHERE id = ?'),
     jobBySeq: p<[number], JobRow>('SELECT * FROM jobs WHERE seq = ?'),
     list: p<[number], JobRow>('SELECT * FROM jobs ORDER BY seq DESC LIMIT ?'),

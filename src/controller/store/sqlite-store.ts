@@ -102,6 +102,10 @@ export class SqliteJobStore extends SqliteTelemetry implements JobStore {
     const seq = Number(info.lastInsertRowid);
     if (entry.process) this.processes.insertInTx(job.id, targets[0]!, entry.process, now);
     for (const t of targets) {
+      if (entry.offer) {
+        this.#q.insertOffered.run(seq, t.gid, t.nid, entry.urgent ? 1 : 0, entry.offer.lease, entry.offer.expiresAt);
+        continue;
+      }
       this.#q.insertDelivery.run(seq, t.gid, t.nid, entry.urgent ? 1 : 0);
       events.push({ kind: 'work', node: { gid: t.gid, nid: t.nid } });
     }
@@ -130,6 +134,15 @@ export class SqliteJobStore extends SqliteTelemetry implements JobStore {
         return { ...(JSON.parse(next.spec) as Job), gid: node.gid, nid: node.nid, lease };
       }),
     );
+  }
+
+  withdrawOffer(id: string, node: NodeKey, lease: string): Promise<boolean> {
+    return this.#write((events) => {
+      const job = this.#q.jobById.get(id);
+      if (!job || this.#q.withdraw.run(job.seq, node.gid, node.nid, lease).changes === 0) return false;
+      events.push({ kind: 'work', node: { gid: node.gid, nid: node.nid } });
+      return true;
+    });
   }
 
   ack(node: NodeKey, acks: readonly Ack[], now: number): Promise<boolean[]> {

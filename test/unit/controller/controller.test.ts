@@ -66,6 +66,25 @@ describe('Controller', () => {
     expect([(await pb)[0]!.id, (await pa)[0]!.id]).toEqual(['one', 'two']);
   });
 
+  it('takes back a job handed to a poll that ended before the hand-off; the next poll gets it', async () => {
+    const { controller } = s;
+    await controller.poll(B, [], 0);
+    const ac = new AbortController();
+    const pa = controller.poll(A, ['s'], 60_000, ac.signal);
+    await new Promise((r) => setTimeout(r, 10));
+    // The first write of a turn commits at once; the next waits for the end of the turn, and
+    // meanwhile the poll it was meant for goes away.
+    const first = controller.submit({ cmd: 'x', gid: 1, nid: 11, id: 'to-b' });
+    const handed = controller.submit({ cmd: 'x', roles: ['s'], id: 'to-a' });
+    ac.abort();
+    expect(await pa).toEqual([]);
+    expect((await handed).state).toBe('QUEUED');
+    await first;
+    const next = await controller.poll(A, ['s'], 1000);
+    expect(next.map((o) => o.id)).toEqual(['to-a']);
+    expect(await controller.ack(A, [{ id: 'to-a', lease: next[0]!.lease }])).toEqual([{ id: 'to-a', ok: true }]);
+  });
+
   it('holds a waiting submit until the result arrives', async () => {
     const { controller } = s;
     await controller.poll(A, [], 0);

@@ -91,6 +91,28 @@ export function storeConformance(name: string, factory: () => Promise<StoreFixtu
       expect((await store.get('j'))!.state).toBe('RUNNING');
     });
 
+    it('stores a job already offered to a waiting poll, and takes such an offer back into the queue', async () => {
+      const view = await store.create({ job: mkJob('h'), targets: [A], offer: { lease: 'handed', expiresAt: T0 + 1000 } }, T0);
+      expect(view.state).toBe('QUEUED');
+      // Nothing is queued for another poll to take, and no poll is woken for it.
+      expect(events).toEqual([]);
+      expect(await store.offerNext(A, () => 'other', T0 + 1000, 5)).toEqual([]);
+      expect(await store.queueLengths()).toEqual(new Map([['1_10', 1]]));
+      expect(await ack(A, 'h', 'handed', T0 + 1)).toBe(true);
+      expect((await store.get('h'))!.state).toBe('RUNNING');
+
+      await store.create({ job: mkJob('w'), targets: [A], offer: { lease: 'lost', expiresAt: T0 + 1000 } }, T0);
+      expect(await store.withdrawOffer('w', A, 'wrong')).toBe(false);
+      expect(await store.withdrawOffer('w', B, 'lost')).toBe(false);
+      expect(await store.withdrawOffer('w', A, 'lost')).toBe(true);
+      expect(await store.withdrawOffer('w', A, 'lost')).toBe(false);
+      expect(events).toEqual([{ kind: 'work', node: A }]);
+      expect(await ack(A, 'w', 'lost', T0 + 1)).toBe(false);
+      expect((await store.offerNext(A, () => 'again', T0 + 1000, 5)).map((o) => [o.id, o.lease])).toEqual([['w', 'again']]);
+      // The withdrawn offer does not count: unacknowledged, this one is still re-offered once.
+      expect(await store.expireLeases(T0 + 2000, 2, 10)).toMatchObject({ reoffered: [{ id: 'w' }], failed: [] });
+    });
+
     it('offers up to max jobs to one poll, in queue order, each under its own lease', async () => {
       for (const id of ['a', 'b', 'c']) await store.create({ job: mkJob(id), targets: [A] }, T0);
       await store.create({ job: mkJob('kill', { cmd: 'kill' }), targets: [A], urgent: true }, T0);
