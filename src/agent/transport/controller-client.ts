@@ -60,22 +60,15 @@ export class ControllerClient {
     this.key = cfg.key;
     this.base = cfg.url;
     const { cert, key, ca } = cfg.tls;
-    this.agent = cfg.url.startsWith('https:')
-      ? new https.Agent({
-          keepAlive: true,
-          ...(cert ? { cert: readFileSync(cert) } : {}),
-          ...(key ? { key: readFileSync(key) } : {}),
-          ...(ca ? { ca: readFileSync(ca) } : {}),
-        })
-      : new http.Agent({ keepAlive: true });
+    const tls = {
+      ...(cert ? { cert: readFileSync(cert) } : {}),
+      ...(key ? { key: readFileSync(key) } : {}),
+      ...(ca ? { ca: readFileSync(ca) } : {}),
+    };
+    this.agent = cfg.url.startsWith('https:') ? new https.Agent({ keepAlive: true, ...tls }) : new http.Agent({ keepAlive: true });
     this.headers = { accept: 'application/json', ...(cfg.token ? { authorization: `Bearer ${cfg.token}` } : {}) };
     this.nodePath = `/${node.gid}/${node.nid}`;
     if (cfg.transport === 'stream') {
-      const tls = {
-        ...(cert ? { cert: readFileSync(cert) } : {}),
-        ...(key ? { key: readFileSync(key) } : {}),
-        ...(ca ? { ca: readFileSync(ca) } : {}),
-      };
       const open = async () => {
         try {
           return await openStream({ url: this.base, path: `${this.nodePath}/stream`, headers: this.headers, tls });
