@@ -178,8 +178,9 @@ export class Controller {
     return this.store.get(id);
   }
 
-  async get(id: string): Promise<JobView> {
-    const view = await this.store.get(id);
+  /** The job; with `waitMs`, once it ended or as it stands when the wait ran out. */
+  async get(id: string, waitMs = 0, signal?: AbortSignal): Promise<JobView> {
+    const view = waitMs > 0 ? await this.waitFor(id, waitMs, signal) : await this.store.get(id);
     if (!view) throw Errors.NOT_FOUND(`job "${id}"`);
     return view;
   }

@@ -18,24 +18,17 @@
  * Every report counts as a sign of life, so a node too busy to poll is not declared lost.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { ack, ackBatch, agentEvent, logBatch, result, resultBatch, statsBatch } from '../../protocol/job.js';
+import { ack, result } from '../../protocol/job.js';
 import { Errors } from '../../shared/errors.js';
 import { check } from '../../shared/validate.js';
+import { reportAcks, reportEvent, reportLogs, reportResults, reportStats, scriptText } from '../agent-reports.js';
 import type { Controller } from '../controller.js';
 import { nodeName, type NodeKey } from '../store/job-store.js';
 import { nodeParams, pollQuery, scriptQuery } from './schemas.js';
 import { closeSignal } from './close-signal.js';
 
-/** Stats batches kept per node, the newest. */
-export const STATS_HISTORY = 100;
-
 export async function agentRoutes(app: FastifyInstance, { controller }: { controller: Controller }): Promise<void> {
   const node = (req: FastifyRequest): NodeKey => check(nodeParams, req.params, 'path');
-  const reported = async (req: FastifyRequest) => {
-    const n = node(req);
-    await controller.sawAgent(n);
-    return n;
-  };
 
   app.get('/:gid/:nid/cmd', async (req, reply) => {
     const n = node(req);
@@ -45,9 +38,11 @@ export async function agentRoutes(app: FastifyInstance, { controller }: { contro
     return max === undefined ? offers[0] : offers;
   });
 
+  // JumpScale's agents post one item; the batch form is the same report as over a stream.
   app.post('/:gid/:nid/ack', async (req) => {
-    const n = await reported(req);
-    if (Array.isArray(req.body)) return controller.ack(n, check(ackBatch, req.body, 'body'));
+    const n = node(req);
+    if (Array.isArray(req.body)) return reportAcks(controller, n, req.body);
+    await controller.sawAgent(n);
     const body = check(ack, req.body, 'body');
     const [outcome] = await controller.ack(n, [body]);
     if (!outcome!.ok) throw Errors.LEASE_INVALID(body.id);
@@ -55,38 +50,21 @@ export async function agentRoutes(app: FastifyInstance, { controller }: { contro
   });
 
   app.post('/:gid/:nid/result', async (req) => {
-    const n = await reported(req);
-    if (Array.isArray(req.body)) return controller.result(n, check(resultBatch, req.body, 'body'));
+    const n = node(req);
+    if (Array.isArray(req.body)) return reportResults(controller, n, req.body);
+    await controller.sawAgent(n);
     const body = check(result, req.body, 'body');
     const [outcome] = await controller.result(n, [body]);
     if (!outcome!.ok) throw Errors.NOT_FOUND(`job "${body.id}" for agent ${nodeName(n)}`);
     return { id: body.id, accepted: true };
   });
 
-  app.post('/:gid/:nid/log', async (req) => {
-    const n = await reported(req);
-    const messages = check(logBatch, req.body, 'body');
-    await controller.store.appendLogs(n, messages, controller.now());
-    return { accepted: messages.length };
-  });
-
-  app.post('/:gid/:nid/stats', async (req) => {
-    const n = await reported(req);
-    const batch = check(statsBatch, req.body, 'body');
-    await controller.store.putStats(n, batch, controller.now(), STATS_HISTORY);
-    return { accepted: true };
-  });
-
-  app.post('/:gid/:nid/event', async (req) => {
-    const n = await reported(req);
-    await controller.event(n, check(agentEvent, req.body, 'body'));
-    return { accepted: true };
-  });
+  app.post('/:gid/:nid/log', async (req) => reportLogs(controller, node(req), req.body));
+  app.post('/:gid/:nid/stats', async (req) => reportStats(controller, node(req), req.body));
+  app.post('/:gid/:nid/event', async (req) => reportEvent(controller, node(req), req.body));
 
   app.get('/script', async (req, reply) => {
     const { hash } = check(scriptQuery, req.query, 'query');
-    const text = await controller.store.script(hash);
-    if (text === null) throw Errors.NOT_FOUND(`script ${hash}`);
-    return reply.type('text/plain; charset=utf-8').send(text);
+    return reply.type('text/plain; charset=utf-8').send(await scriptText(controller, hash));
   });
 }

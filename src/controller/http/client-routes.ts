@@ -38,8 +38,7 @@ export async function clientRoutes(app: FastifyInstance, opts: { controller: Con
   app.get('/api/jobs/:id', async (req, reply) => {
     const { id } = check(jobParams, req.params, 'path');
     const { wait } = check(getQuery, req.query, 'query');
-    if (!wait) return controller.get(id);
-    return (await controller.waitFor(id, wait * 1000, closeSignal(reply))) ?? controller.get(id);
+    return controller.get(id, (wait ?? 0) * 1000, wait ? closeSignal(reply) : undefined);
   });
 
   app.post('/api/jobs/:id/kill', async (req) => {

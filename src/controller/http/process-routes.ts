@@ -14,8 +14,9 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { processExits, processSpec } from '../../protocol/process.js';
+import { processSpec } from '../../protocol/process.js';
 import { check } from '../../shared/validate.js';
+import { reportProcessExits } from '../agent-reports.js';
 import type { Controller } from '../controller.js';
 import { closeSignal } from './close-signal.js';
 import { nodeParams } from './schemas.js';
@@ -52,9 +53,5 @@ export async function processRoutes(app: FastifyInstance, { controller }: { cont
 
   app.get('/api/resources', async () => processes.resources());
 
-  app.post('/:gid/:nid/processes/finished', async (req) => {
-    const node = check(nodeParams, req.params, 'path');
-    await controller.sawAgent(node);
-    return { acknowledged: await processes.report(node, check(processExits, req.body, 'body')) };
-  });
+  app.post('/:gid/:nid/processes/finished', async (req) => reportProcessExits(controller, check(nodeParams, req.params, 'path'), req.body));
 }

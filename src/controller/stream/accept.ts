@@ -6,7 +6,7 @@
  * routes it stands in for (token; or for a node, a certificate naming it), and refused with the
  * same JSON errors. Any other upgrade (a WebSocket, h2c) is refused: this server speaks no other.
  */
-import type { IncomingMessage, Server } from 'node:http';
+import { STATUS_CODES, type IncomingMessage, type Server } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import { Errors, type CoxError } from '../../shared/errors.js';
@@ -91,10 +91,6 @@ function header(v: string | string[] | undefined): string | undefined {
 function refuse(socket: Socket, err: CoxError): void {
   const body = JSON.stringify({ code: err.code, message: err.message });
   socket.end(
-    `HTTP/1.1 ${err.statusCode} ${reason(err.statusCode)}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    `HTTP/1.1 ${err.statusCode} ${STATUS_CODES[err.statusCode] ?? 'Error'}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
   );
-}
-
-function reason(status: number): string {
-  return { 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 503: 'Service Unavailable' }[status] ?? 'Error';
 }
