@@ -1,0 +1,200 @@
+/**
+ * Atomic changes on a Redis shared by several controllers, by optimistic concurrency: a change
+ * reads the documents it needs (each a hash of a version `v` and a JSON `doc`), decides in
+ * TypeScript, and commits through one Lua script that first checks that nothing it read has
+ * changed, then writes every document and index. When another controller got there first the
+ * change is decided again from fresh reads. So all the logic stays in TypeScript, shared with
+ * nothing but tested by the same conformance suite as the SQLite store, and Redis runs one small
+ * generic script.
+ *
+ * Each commit also publishes its StoreEvents, so polls and waiting clients on every controller
+ * are woken by changes any of them made.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import type { StoreEvent } from './job-store.js';
+
+/** What must still hold at commit time. */
+export type Check =
+  /** The document's version is still this one (0: it does not exist). */
+  | ['ver', key: string, version: number]
+  /** The key (a plain string) still does not exist. */
+  | ['absent', key: string]
+  /** The member of the sorted set is still there with a score below the bound. */
+  | ['below', key: string, member: string, bound: number];
+
+/** A Redis command, run as given. */
+export type Op = [command: string, ...args: (string | number)[]];
+
+/** The index changes that take a document from `before` to `after` (null: absent). */
+export type Indexer<T = unknown> = (before: T | null, after: T | null) => Op[];
+
+const APPLY = `
+local checks = cjson.decode(ARGV[1])
+for _, c in ipairs(checks) do
+  if c[1] == 'ver' then
+    if tonumber(redis.call('HGET', c[2], 'v') or '0') ~= c[3] then return 0 end
+  elseif c[1] == 'absent' then
+    if redis.call('EXISTS', c[2]) == 1 then return 0 end
+  elseif c[1] == 'below' then
+    local s = redis.call('ZSCORE', c[2], c[3])
+    if not s or tonumber(s) >= c[4] then return 0 end
+  end
+end
+for _, op in ipairs(cjson.decode(ARGV[2])) do redis.call(unpack(op)) end
+return 1
+`;
+
+/** Thrown by a decision that read an index and a document out of step: decided again, from fresh reads. */
+class Raced extends Error {}
+
+/** Beyond this many lost races in a row something is wrong; the caller gets an error, not a spin. */
+const MAX_ATTEMPTS = 100;
+
+/** One attempt at a change: what it read (and so checks), and what it writes. */
+export class Change {
+  readonly events: StoreEvent[] = [];
+  readonly #checks: Check[] = [];
+  readonly #ops: Op[] = [];
+  /** Version and JSON of each document as read; null where absent. */
+  readonly #read = new Map<string, { v: number; json: string } | null>();
+  /** The documents handed out, which the caller changes in place before writing them. */
+  readonly #current = new Map<string, unknown>();
+  /** Keys written, each with what derives its index entries from the document before and after. */
+  readonly #written = new Map<string, Indexer | undefined>();
+
+  constructor(private readonly client: Redis) {}
+
+  /**
+   * The documents at `keys` (null where absent), the same objects each time within a change,
+   * each checked unchanged at commit.
+   */
+  async docs<T>(keys: readonly string[]): Promise<(T | null)[]> {
+    const missing = [...new Set(keys.filter((k) => !this.#read.has(k)))];
+    if (missing.length > 0) {
+      const rows = await Promise.all(missing.map((k) => this.client.hmget(k, 'v', 'doc')));
+      missing.forEach((k, i) => {
+        const [v, json] = rows[i]!;
+        const found = v != null && json != null ? { v: Number(v), json } : null;
+        this.#read.set(k, found);
+        this.#current.set(k, found ? JSON.parse(found.json) : null);
+        this.#checks.push(['ver', k, found?.v ?? 0]);
+      });
+    }
+    return keys.map((k) => this.#current.get(k) as T | null);
+  }
+
+  async doc<T>(key: string): Promise<T | null> {
+    return (await this.docs<T>([key]))[0]!;
+  }
+
+  /** The document as stored before this change, a fresh copy: index upkeep compares it with what is written. */
+  original<T>(key: string): T | null {
+    const read = this.#read.get(key);
+    return read ? (JSON.parse(read.json) as T) : null;
+  }
+
+  /**
+   * Writes `doc` at `key` at commit (null deletes it), with the index changes `index` derives from
+   * the document as read and as written. The key must have been read first.
+   */
+  put<T>(key: string, doc: T | null, index?: Indexer<T>): void {
+    if (!this.#read.has(key)) throw new Error(`redis store: ${key} written without being read`);
+    this.#current.set(key, doc);
+    this.#written.set(key, index as Indexer | undefined);
+  }
+
+  /**
+   * An index read (not versioned) named a document that no longer matches it: another controller
+   * committed in between. Ends this attempt; the change is decided again.
+   */
+  raced(): never {
+    throw new Raced('raced');
+  }
+
+  check(c: Check): void {
+    this.#checks.push(c);
+  }
+
+  op(...op: Op): void {
+    this.#ops.push(op);
+  }
+
+  /** The script's arguments: the checks, then documents and ops, and the events to publish. */
+  script(channel: string, origin: string): [string, string] {
+    const ops: Op[] = [];
+    for (const [key, index] of this.#written) {
+      const doc = this.#current.get(key);
+      if (doc === null) ops.push(['DEL', key]);
+      else ops.push(['HSET', key, 'v', String((this.#read.get(key)?.v ?? 0) + 1), 'doc', JSON.stringify(doc)]);
+      if (index) ops.push(...index(this.original(key), doc));
+    }
+    ops.push(...this.#ops.map((o) => o.map(String) as Op));
+    if (this.events.length > 0) ops.push(['PUBLISH', channel, JSON.stringify({ origin, events: this.events })]);
+    return [JSON.stringify(this.#checks), JSON.stringify(ops)];
+  }
+
+  get writes(): boolean {
+    return this.#written.size > 0 || this.#ops.length > 0;
+  }
+}
+
+export class RedisAtomic {
+  /** Tells this controller's own events from other controllers' on the shared channel. */
+  readonly #origin = randomUUID();
+  readonly #listeners = new Set<(e: StoreEvent) => void>();
+  readonly #channel: string;
+
+  constructor(
+    readonly client: Redis,
+    private readonly subscriber: Redis,
+    readonly prefix: string,
+  ) {
+    this.#channel = `${prefix}events`;
+    client.defineCommand('coxApply', { numberOfKeys: 0, lua: APPLY });
+    subscriber.on('message', (channel: string, message: string) => {
+      if (channel !== this.#channel) return;
+      const { origin, events } = JSON.parse(message) as { origin: string; events: StoreEvent[] };
+      if (origin !== this.#origin) this.#emit(events);
+    });
+  }
+
+  /** Subscribes to other controllers' events; resolves once Redis confirmed it. */
+  async listen(): Promise<void> {
+    await this.subscriber.subscribe(this.#channel);
+  }
+
+  /**
+   * Decides with `decide` and commits what it wrote, again from fresh reads as long as another
+   * controller changed what it read. What `decide` throws ends the change with nothing written.
+   */
+  async run<T>(decide: (change: Change) => Promise<T>): Promise<T> {
+    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+      const change = new Change(this.client);
+      let value: T;
+      try {
+        value = await decide(change);
+      } catch (err) {
+        if (err instanceof Raced) continue;
+        throw err;
+      }
+      if (!change.writes) return value;
+      const [checks, ops] = change.script(this.#channel, this.#origin);
+      const applied = await (this.client as unknown as { coxApply(checks: string, ops: string): Promise<number> }).coxApply(checks, ops);
+      if (applied === 1) {
+        this.#emit(change.events);
+        return value;
+      }
+    }
+    throw new Error(`redis store: gave up after ${MAX_ATTEMPTS} attempts, every one raced by another controller`);
+  }
+
+  subscribe(listener: (event: StoreEvent) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  #emit(events: StoreEvent[]): void {
+    for (const e of events) for (const l of this.#listeners) l(e);
+  }
+}

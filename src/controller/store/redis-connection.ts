@@ -1,0 +1,56 @@
+/**
+ * Connections to the Redis a controller's store lives in. The URL forms are the usual ones:
+ * `redis://[user:pass@]host:port[/db]`, `rediss://…` (TLS), and `unix:///path/redis.sock[?db=N]`.
+ */
+import { Redis, type RedisOptions } from 'ioredis';
+
+/** How long a controller waits for Redis at start before giving up with an error. */
+const CONNECT_TIMEOUT_MS = 10_000;
+
+export function isRedisUrl(url: string): boolean {
+  return /^(rediss?|unix):\/\//.test(url);
+}
+
+/** The URL with its password replaced, fit for logs. */
+export function maskRedisUrl(url: string): string {
+  return url.replace(/^(rediss?:\/\/[^:@/]*:)[^@/]*@/, '$1***@');
+}
+
+function optionsOf(url: string): { url?: string; options: RedisOptions } {
+  const options: RedisOptions = {
+    lazyConnect: true,
+    connectTimeout: CONNECT_TIMEOUT_MS,
+    // Calls made in one turn of the event loop go out as one write, as the SQLite store commits
+    // them together.
+    enableAutoPipelining: true,
+  };
+  if (!url.startsWith('unix://')) return { url, options };
+  const parsed = new URL(url);
+  const db = parsed.searchParams.get('db');
+  return { options: { ...options, path: decodeURIComponent(parsed.pathname), ...(db ? { db: Number(db) } : {}) } };
+}
+
+/** A connected client; rejects (and stops retrying) when Redis cannot be reached in time. */
+export async function connectRedis(url: string): Promise<Redis> {
+  if (!isRedisUrl(url)) throw new Error(`${maskRedisUrl(url)}: not a Redis URL (redis://, rediss:// or unix://)`);
+  const { url: target, options } = optionsOf(url);
+  const client = target ? new Redis(target, options) : new Redis(options);
+  // A lost connection shows as failed calls, which the controller logs with their request; the
+  // event alone would only print to stderr. A failed start is reported by connect() below.
+  client.on('error', () => {});
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      client.connect(),
+      new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no answer within ${CONNECT_TIMEOUT_MS} ms`)), CONNECT_TIMEOUT_MS);
+      }),
+    ]);
+  } catch (err) {
+    client.disconnect();
+    throw new Error(`Redis at ${maskRedisUrl(url)}: cannot connect: ${(err as Error).message}`);
+  } finally {
+    clearTimeout(timer);
+  }
+  return client;
+}
