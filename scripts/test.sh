@@ -9,14 +9,18 @@ fi
 if [ "${COX_SKIP_DOCKER:-0}" != 1 ]; then
   scripts/setup-docker.sh
 fi
-# The status page's test drives a real Chromium, Debian's: playwright-core never downloads one.
-if [ ! -x /usr/bin/chromium ]; then
+# Debian's packages for the suites that drive real programs: the status page's test a Chromium
+# (playwright-core never downloads one), the controller's Redis store a redis-server.
+missing=()
+if [ ! -x /usr/bin/chromium ]; then missing+=(chromium); fi
+if ! command -v redis-server >/dev/null; then missing+=(redis-server); fi
+if [ ${#missing[@]} -gt 0 ]; then
   SUDO=
   if [ "$(id -u)" != 0 ]; then SUDO=sudo; fi
-  echo "test: installing chromium"
+  echo "test: installing ${missing[*]}"
   # apt's chatter (debconf, needrestart) is shown only when the install fails.
   apt_log=$(mktemp)
-  if ! { $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends chromium; } >"$apt_log" 2>&1; then
+  if ! { $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"; } >"$apt_log" 2>&1; then
     cat "$apt_log" >&2
     exit 1
   fi

@@ -7,8 +7,8 @@ import type { Command } from 'commander';
 import pino from 'pino';
 import { Controller } from './controller.js';
 import { buildControllerApp, type TlsOptions } from './http/app.js';
-import { checkControllerOptions, type ControllerDaemonOptions } from './options.js';
-import { SqliteJobStore } from './store/sqlite-store.js';
+import { checkControllerOptions, DEFAULT_CONTROLLER_DB, type ControllerDaemonOptions } from './options.js';
+import { openStore } from './store/open-store.js';
 import { startSweeper } from './sweeper.js';
 
 /** A hung close must not keep a stopping controller alive. */
@@ -18,7 +18,7 @@ export async function runControllerDaemon(cmd: Command): Promise<void> {
   const opts = cmd.opts<ControllerDaemonOptions>();
   checkControllerOptions(opts);
   const logger = pino({ level: opts.logLevel, base: { component: 'controller' } });
-  const store = SqliteJobStore.open(opts.db);
+  const { store, where } = await openStore(opts.redis ? { redis: opts.redis, prefix: opts.redisPrefix } : { db: opts.db ?? DEFAULT_CONTROLLER_DB });
   const controller = new Controller({ store, logger, pollTimeoutMs: opts.pollTimeout, ttlMs: opts.ttl, ackTimeoutMs: opts.ackTimeout });
   const tls = tlsOptions(opts);
   const app = await buildControllerApp({ controller, logger, scriptDir: opts.scriptDir, ...(opts.token ? { token: opts.token } : {}), ...(tls ? { tls } : {}) });
@@ -27,7 +27,7 @@ export async function runControllerDaemon(cmd: Command): Promise<void> {
   const intervalMs = Math.min(1000, opts.ttl / 4, opts.ackTimeout / 4);
   const sweeper = startSweeper(controller, { ttlMs: opts.ttl, retentionMs: opts.retention, graceUntil: Date.now() + opts.ttl, intervalMs }, logger);
   const port = (app.server.address() as { port: number }).port;
-  logger.info({ url: `${tls ? 'https' : 'http'}://${opts.address}:${port}`, db: opts.db, script_dir: opts.scriptDir }, 'controller listening');
+  logger.info({ url: `${tls ? 'https' : 'http'}://${opts.address}:${port}`, ...where, script_dir: opts.scriptDir }, 'controller listening');
 
   let stopping = false;
   const shutdown = async (why: string) => {

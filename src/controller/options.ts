@@ -1,11 +1,15 @@
 /** `cox controller` options. Durations are seconds (`0.5`) or carry a unit: `500ms`, `30s`, `5m`, `2h`, `7d`. */
 import { Command, Option } from 'commander';
 import { Errors } from '../shared/errors.js';
+import { isRedisUrl } from './store/redis-url.js';
 
 export interface ControllerDaemonOptions {
   address: string;
   port: number;
-  db: string;
+  /** Unset unless given, so that a --db next to --redis is refused rather than ignored. */
+  db?: string;
+  redis?: string;
+  redisPrefix: string;
   scriptDir: string;
   /** All durations in ms. */
   pollTimeout: number;
@@ -21,6 +25,7 @@ export interface ControllerDaemonOptions {
 }
 
 export const DEFAULT_CONTROLLER_PORT = 8966;
+export const DEFAULT_CONTROLLER_DB = '.state/controller.db';
 
 const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
@@ -43,11 +48,18 @@ function parsePort(value: string): number {
   return n;
 }
 
+function parseRedisUrl(value: string): string {
+  if (!isRedisUrl(value)) throw Errors.CONFIG_INVALID(`--redis (or COX_REDIS): "${value}" is not a redis://, rediss:// or unix:// URL`);
+  return value;
+}
+
 export function withControllerOptions(cmd: Command): Command {
   return cmd
     .option('--address <ip>', 'address to listen on (off loopback needs --token)', '127.0.0.1')
     .option('--port <port>', 'HTTP(S) port for agents and clients', parsePort, DEFAULT_CONTROLLER_PORT)
-    .option('--db <file>', 'SQLite file holding jobs, queues, sessions, logs', '.state/controller.db')
+    .option('--db <file>', `SQLite file holding jobs, queues, sessions, logs (default: "${DEFAULT_CONTROLLER_DB}")`)
+    .addOption(new Option('--redis <url>', 'keep them in Redis instead, shared by several controllers: redis://[user:pass@]host:port[/db], rediss://…, unix:///path/redis.sock[?db=N]').env('COX_REDIS').argParser(parseRedisUrl))
+    .option('--redis-prefix <prefix>', 'prefix of every Redis key: fleets sharing one Redis each take their own', 'cox:')
     .option('--script-dir <dir>', 'jumpscripts: <dir>/<organization>/<name>.<py|sh|js|mjs>', 'jumpscripts')
     .addOption(duration('--poll-timeout', 'longest an agent poll is held before 204', 60_000, '60s'))
     .addOption(duration('--ttl', 'a node not seen for this long is dropped; its running jobs end ERROR', 30_000, '30s'))
@@ -67,5 +79,6 @@ export function checkControllerOptions(o: ControllerDaemonOptions): void {
   if (!loopback && !o.token) throw Errors.CONFIG_INVALID(`--address ${o.address} is not loopback: set --token (or COX_TOKEN) so the controller is not open to the network`);
   if (Boolean(o.tlsCert) !== Boolean(o.tlsKey)) throw Errors.CONFIG_INVALID('--tls-cert and --tls-key go together');
   if (o.tlsCa && !o.tlsCert) throw Errors.CONFIG_INVALID('--tls-ca needs --tls-cert and --tls-key (client certificates need HTTPS)');
+  if (o.redis && o.db) throw Errors.CONFIG_INVALID('--redis and --db name two stores: give one (--redis also comes from COX_REDIS)');
   if (o.requireClientCert && !o.tlsCa) throw Errors.CONFIG_INVALID('--require-client-cert needs --tls-ca to verify the certificates');
 }

@@ -1,6 +1,7 @@
 /**
  * Runs the real `cox controller` (the built dist/) on a loopback port with its SQLite file in a
  * temporary directory, and restarts it on the same file, as an operator would after a crash.
+ * Given `--redis` in `args`, it keeps its jobs there instead and gets no `--db`.
  */
 import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -11,7 +12,8 @@ import { spawnCoxDaemon } from './cox-daemon.js';
 export interface ControllerProcess {
   url: string;
   dir: string;
-  db: string;
+  /** Unset when the store is Redis. */
+  db?: string;
   proc: ChildProcess;
   output: () => string;
   exited: Promise<number | null>;
@@ -23,8 +25,8 @@ export interface ControllerProcess {
 
 /** `dir` reuses a previous controller's directory (and so its database). */
 export async function startController(args: string[] = [], dir = mkdtempSync(join(tmpdir(), 'cox-ctl-'))): Promise<ControllerProcess> {
-  const db = join(dir, 'controller.db');
-  const daemonArgs = ['controller', '--port', '0', '--db', db, '--script-dir', join(dir, 'scripts'), ...args];
+  const db = args.includes('--redis') ? undefined : join(dir, 'controller.db');
+  const daemonArgs = ['controller', '--port', '0', ...(db ? ['--db', db] : []), '--script-dir', join(dir, 'scripts'), ...args];
   const { url, proc, output, exited, kill } = await spawnCoxDaemon(daemonArgs, dir, 'controller listening');
   const stop = async () => {
     const code = await kill('SIGTERM');

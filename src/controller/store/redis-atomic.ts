@@ -13,6 +13,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { StoreEvent } from './job-store.js';
+import { DocCache, type Stored } from './redis-doc-cache.js';
 
 /** What must still hold at commit time. */
 export type Check =
@@ -57,31 +58,77 @@ export class Change {
   readonly #checks: Check[] = [];
   readonly #ops: Op[] = [];
   /** Version and JSON of each document as read; null where absent. */
-  readonly #read = new Map<string, { v: number; json: string } | null>();
+  readonly #read = new Map<string, Stored | null>();
   /** The documents handed out, which the caller changes in place before writing them. */
   readonly #current = new Map<string, unknown>();
   /** Keys written, each with what derives its index entries from the document before and after. */
   readonly #written = new Map<string, Indexer | undefined>();
+  /** Some document was taken from the cache, not read: a change that writes nothing must still check. */
+  #cached = false;
 
-  constructor(private readonly client: Redis) {}
+  /** `cache` is null for an attempt that follows a lost race: it reads everything afresh. */
+  constructor(
+    private readonly client: Redis,
+    private readonly cache: DocCache | null,
+  ) {}
 
   /**
    * The documents at `keys` (null where absent), the same objects each time within a change,
    * each checked unchanged at commit.
    */
   async docs<T>(keys: readonly string[]): Promise<(T | null)[]> {
-    const missing = [...new Set(keys.filter((k) => !this.#read.has(k)))];
+    const missing = [];
+    for (const k of new Set(keys)) {
+      if (this.#read.has(k)) continue;
+      const known = this.cache?.get(k);
+      if (known) {
+        this.#cached = true;
+        this.#take(k, known);
+      } else missing.push(k);
+    }
     if (missing.length > 0) {
       const rows = await Promise.all(missing.map((k) => this.client.hmget(k, 'v', 'doc')));
       missing.forEach((k, i) => {
         const [v, json] = rows[i]!;
-        const found = v != null && json != null ? { v: Number(v), json } : null;
-        this.#read.set(k, found);
-        this.#current.set(k, found ? JSON.parse(found.json) : null);
-        this.#checks.push(['ver', k, found?.v ?? 0]);
+        this.#take(k, v != null && json != null ? { v: Number(v), json } : null);
       });
     }
     return keys.map((k) => this.#current.get(k) as T | null);
+  }
+
+  /**
+   * A document that is expected not to exist, as a new job's: taken as absent without a read on a
+   * first attempt, and checked at commit; if it exists after all, the retry reads it.
+   */
+  async expectAbsent<T>(key: string): Promise<T | null> {
+    if (this.cache === null || this.#read.has(key)) return this.doc<T>(key);
+    this.#cached = true;
+    this.#take(key, null);
+    return null;
+  }
+
+  #take(key: string, stored: Stored | null): void {
+    this.#read.set(key, stored);
+    this.#current.set(key, stored ? JSON.parse(stored.json) : null);
+    this.#checks.push(['ver', key, stored?.v ?? 0]);
+  }
+
+  /** Documents read, as they stand once this change committed; null where it deleted them. */
+  settled(): [key: string, stored: Stored | null][] {
+    return [...this.#read].map(([key, read]) => {
+      if (!this.#written.has(key)) return [key, read];
+      const doc = this.#current.get(key);
+      return [key, doc === null ? null : { v: (read?.v ?? 0) + 1, json: JSON.stringify(doc) }];
+    });
+  }
+
+  /** Keys whose cached copies a lost race showed to be stale. */
+  readKeys(): string[] {
+    return [...this.#read.keys()];
+  }
+
+  get usedCache(): boolean {
+    return this.#cached;
   }
 
   async doc<T>(key: string): Promise<T | null> {
@@ -123,11 +170,12 @@ export class Change {
   /** The script's arguments: the checks, then documents and ops, and the events to publish. */
   script(channel: string, origin: string): [string, string] {
     const ops: Op[] = [];
+    const settled = new Map(this.settled());
     for (const [key, index] of this.#written) {
-      const doc = this.#current.get(key);
-      if (doc === null) ops.push(['DEL', key]);
-      else ops.push(['HSET', key, 'v', String((this.#read.get(key)?.v ?? 0) + 1), 'doc', JSON.stringify(doc)]);
-      if (index) ops.push(...index(this.original(key), doc));
+      const stored = settled.get(key);
+      if (!stored) ops.push(['DEL', key]);
+      else ops.push(['HSET', key, 'v', String(stored.v), 'doc', stored.json]);
+      if (index) ops.push(...index(this.original(key), this.#current.get(key) ?? null));
     }
     ops.push(...this.#ops.map((o) => o.map(String) as Op));
     if (this.events.length > 0) ops.push(['PUBLISH', channel, JSON.stringify({ origin, events: this.events })]);
@@ -144,6 +192,7 @@ export class RedisAtomic {
   readonly #origin = randomUUID();
   readonly #listeners = new Set<(e: StoreEvent) => void>();
   readonly #channel: string;
+  readonly #cache = new DocCache();
 
   constructor(
     readonly client: Redis,
@@ -170,7 +219,7 @@ export class RedisAtomic {
    */
   async run<T>(decide: (change: Change) => Promise<T>): Promise<T> {
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-      const change = new Change(this.client);
+      const change = new Change(this.client, attempt === 0 ? this.#cache : null);
       let value: T;
       try {
         value = await decide(change);
@@ -178,13 +227,16 @@ export class RedisAtomic {
         if (err instanceof Raced) continue;
         throw err;
       }
-      if (!change.writes) return value;
+      // Nothing to write and nothing taken on trust: what was read is the answer.
+      if (!change.writes && !change.usedCache) return value;
       const [checks, ops] = change.script(this.#channel, this.#origin);
       const applied = await (this.client as unknown as { coxApply(checks: string, ops: string): Promise<number> }).coxApply(checks, ops);
       if (applied === 1) {
+        for (const [key, stored] of change.settled()) this.#cache.set(key, stored);
         this.#emit(change.events);
         return value;
       }
+      for (const key of change.readKeys()) this.#cache.forget(key);
     }
     throw new Error(`redis store: gave up after ${MAX_ATTEMPTS} attempts, every one raced by another controller`);
   }

@@ -1,20 +1,9 @@
-/**
- * Connections to the Redis a controller's store lives in. The URL forms are the usual ones:
- * `redis://[user:pass@]host:port[/db]`, `rediss://…` (TLS), and `unix:///path/redis.sock[?db=N]`.
- */
+/** Connections to the Redis a controller's store lives in (URL forms: redis-url.ts). */
 import { Redis, type RedisOptions } from 'ioredis';
+import { isRedisUrl, maskRedisUrl } from './redis-url.js';
 
 /** How long a controller waits for Redis at start before giving up with an error. */
 const CONNECT_TIMEOUT_MS = 10_000;
-
-export function isRedisUrl(url: string): boolean {
-  return /^(rediss?|unix):\/\//.test(url);
-}
-
-/** The URL with its password replaced, fit for logs. */
-export function maskRedisUrl(url: string): string {
-  return url.replace(/^(rediss?:\/\/[^:@/]*:)[^@/]*@/, '$1***@');
-}
 
 function optionsOf(url: string): { url?: string; options: RedisOptions } {
   const options: RedisOptions = {

@@ -7,8 +7,6 @@ export type RedisKeys = ReturnType<typeof redisKeys>;
 
 export function redisKeys(p: string) {
   return {
-    /** Submission order of jobs; never reused. */
-    seq: `${p}seq`,
     job: (id: string) => `${p}job:${id}`,
     /** Every job by seq, and the jobs of each state by seq. */
     jobs: `${p}jobs`,

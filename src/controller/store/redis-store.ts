@@ -23,6 +23,7 @@ import { RedisTelemetry } from './redis-telemetry.js';
 export class RedisJobStore extends RedisTelemetry implements JobStore {
   readonly processes: RedisProcesses;
   readonly #index = (before: JobDoc | null, after: JobDoc | null) => jobIndexOps(this.k, before, after);
+  #seq = 0;
 
   /** `prefix` keeps several fleets apart in one Redis. */
   static async open(url: string, opts: { prefix?: string } = {}): Promise<RedisJobStore> {
@@ -51,10 +52,10 @@ export class RedisJobStore extends RedisTelemetry implements JobStore {
   }
 
   async create(entry: NewJob, now: number): Promise<JobView> {
-    const seq = await this.atomic.client.incr(this.k.seq);
+    const seq = this.#nextSeq(now);
     return this.atomic.run(async (change) => {
       const key = this.k.job(entry.job.id);
-      if (await change.doc(key)) throw Errors.DUPLICATE_ID(entry.job.id);
+      if (await change.expectAbsent(key)) throw Errors.DUPLICATE_ID(entry.job.id);
       const doc = newJobDoc(entry, seq, now);
       if (entry.process) await this.processes.insertIn(change, entry.job.id, entry.targets[0]!, entry.process, now);
       change.put(key, doc, this.#index);
@@ -263,6 +264,16 @@ export class RedisJobStore extends RedisTelemetry implements JobStore {
 
   async close(): Promise<void> {
     await Promise.allSettled([this.atomic.client.quit(), this.subscriber.quit()]);
+  }
+
+  /**
+   * Submission order without a round trip to Redis: the clock, with room for 1024 jobs per ms,
+   * and never less than the last one this controller gave. Jobs submitted through different
+   * controllers are ordered by their clocks.
+   */
+  #nextSeq(now: number): number {
+    this.#seq = Math.max(this.#seq + 1, now * 1024);
+    return this.#seq;
   }
 
   async #read(id: string): Promise<JobDoc | null> {

@@ -63,6 +63,21 @@ describe('Redis store shared by two controllers', () => {
     }
   });
 
+  it('never decides from a copy of a job that the other controller changed since', async () => {
+    await one.create({ job: mkJob('c'), targets: [A] }, T0);
+    await one.offerNext(A, () => 'first', T0 + 1000, 1);
+    // Through the other controller: the lease expires, the job is offered again under a new one.
+    await two.expireLeases(T0 + 1001, 2, 10);
+    await two.offerNext(A, () => 'second', T0 + 3000, 1);
+    // The first controller last saw the job offered under 'first'.
+    expect(await one.ack(A, [{ id: 'c', lease: 'first' }], T0 + 1002)).toEqual([false]);
+    expect(await one.ack(A, [{ id: 'c', lease: 'second' }], T0 + 1003)).toEqual([true]);
+    expect((await two.get('c'))!.state).toBe('RUNNING');
+    // The result comes through the first controller, which last wrote the job RUNNING itself.
+    await one.complete(A, [mkResult('c', A)], T0 + 1004);
+    expect((await two.get('c'))!.state).toBe('SUCCESS');
+  });
+
   it("wakes the other controller's polls and waiting clients", async () => {
     const heard: StoreEvent[] = [];
     two.subscribe((e) => heard.push(e));

@@ -1,0 +1,144 @@
+/**
+ * Two real controllers on one real Redis, with the real agent: either controller serves any agent
+ * or client, and a controller killed while it holds the agent's poll loses no job.
+ */
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { promisify } from 'node:util';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ControllerClient } from '../../src/client/controller-client.js';
+import { startController, type ControllerProcess } from '../helpers/controller.js';
+import { COX } from '../helpers/daemon.js';
+import { startRedis, type RedisServer } from '../helpers/redis.js';
+import { waitUntil } from '../helpers/wait.js';
+
+const run = promisify(execFile);
+let redis: RedisServer | undefined;
+let controllers: ControllerProcess[] = [];
+let agents: { proc: ChildProcess; dir: string }[] = [];
+
+afterEach(async () => {
+  for (const { proc, dir } of agents) {
+    if (proc.exitCode === null && proc.signalCode === null) {
+      const exited = new Promise((r) => proc.once('exit', r));
+      proc.kill('SIGCONT');
+      proc.kill('SIGTERM');
+      const timer = setTimeout(() => proc.kill('SIGKILL'), 5000);
+      await exited;
+      clearTimeout(timer);
+    }
+    rmSync(dir, { recursive: true, force: true });
+  }
+  for (const c of controllers) await c.stop();
+  await redis?.stop();
+  agents = [];
+  controllers = [];
+  redis = undefined;
+});
+
+async function controller(): Promise<{ c: ControllerProcess; client: ControllerClient }> {
+  // A lease not acknowledged in 2 s is offered again: a dead controller's offers come back quickly.
+  const c = await startController(['--redis', redis!.url, '--ack-timeout', '2']);
+  controllers.push(c);
+  return { c, client: new ControllerClient({ url: c.url }) };
+}
+
+/** The real `cox agent`, node 1_10 with role "demo", polling every controller named. */
+function startAgent(dir: string, urls: Record<string, string>): ChildProcess {
+  const toml = ['[main]', 'gid = 1', 'nid = 10', 'max_jobs = 2', 'message_id_file = "./.mid"', 'history_file = "./.history"', 'roles = ["demo"]', ''];
+  for (const [name, url] of Object.entries(urls)) toml.push(`[controllers.${name}]`, `url = "${url}"`, '');
+  writeFileSync(join(dir, 'agent.toml'), toml.join('\n'));
+  const proc = spawn(process.execPath, [COX, 'agent', '-c', 'agent.toml'], { cwd: dir, stdio: 'ignore' });
+  agents.push({ proc, dir });
+  return proc;
+}
+
+/** `execute` of a node one-liner. */
+const node = (code: string) => ({ cmd: 'execute', args: { name: process.execPath, args: ['-e', code] } });
+
+describe('controllers sharing one Redis (real processes)', () => {
+  it('serves an agent polling A to clients of B: sessions, a job by role waited for, a job fetched from A', async () => {
+    redis = await startRedis();
+    const a = await controller();
+    const b = await controller();
+    expect(a.c.output()).toContain(`"redis":"${redis.url}","redis_prefix":"cox:"`);
+    startAgent(mkdtempSync(join(tmpdir(), 'cox-agent-')), { a: a.c.url });
+
+    const sessions = await waitUntil(async () => {
+      const s = await b.client.listSessions();
+      return '1_10' in s ? s : null;
+    }, 10_000, 'the agent polling A to be listed by B');
+    expect(sessions['1_10']!.slice(1)).toEqual(['demo']);
+
+    const waited = await b.client.submit({ ...node('console.log("hi")'), roles: ['demo'], wait: 10 });
+    expect(waited.state).toBe('SUCCESS');
+    expect(waited.results.map((r) => [`${r.gid}_${r.nid}`, r.state, r.streams[0]])).toEqual([['1_10', 'SUCCESS', 'hi\n']]);
+
+    const later = await b.client.submit({ ...node('console.log("later")'), gid: 1, nid: 10 });
+    expect((await a.client.get(later.job.id)).job).toEqual(later.job);
+    const fetched = await a.client.wait(later.job.id, 10);
+    expect([fetched.state, fetched.results.length, fetched.results[0]!.streams[0]]).toEqual(['SUCCESS', 1, 'later\n']);
+  });
+
+  it('SIGKILLed while holding the agent poll, A loses no job: pointed also at B, the agent runs each exactly once', async () => {
+    redis = await startRedis();
+    const a = await controller();
+    const b = await controller();
+    const dir = mkdtempSync(join(tmpdir(), 'cox-agent-'));
+    const first = startAgent(dir, { a: a.c.url });
+    await waitUntil(async () => '1_10' in (await b.client.listSessions()), 10_000, 'the agent polling A');
+
+    // Frozen, the agent keeps its poll open at A and reads nothing: whatever A hands it is lost
+    // with A, and so must come back through B.
+    first.kill('SIGSTOP');
+    const runs = join(dir, 'runs.log');
+    const ids = Array.from({ length: 6 }, (_, i) => `queued-${i}`);
+    for (const id of ids) {
+      await b.client.submit({ ...node(`require("fs").appendFileSync(${JSON.stringify(runs)}, "${id}\\n"); console.log("${id}")`), id, gid: 1, nid: 10 });
+    }
+    // Time for A, woken through Redis, to offer the first to that poll; the others stay queued.
+    await sleep(300);
+    expect(await a.c.kill('SIGKILL')).toBeNull();
+    for (const id of ids) expect((await b.client.get(id)).state).toBe('QUEUED');
+
+    const gone = new Promise((r) => first.once('exit', r));
+    first.kill('SIGKILL');
+    await gone;
+    startAgent(dir, { a: a.c.url, b: b.c.url });
+
+    for (const id of ids) {
+      const view = await b.client.wait(id, 15);
+      expect([id, view.state, view.results.length, view.results[0]?.streams[0]]).toEqual([id, 'SUCCESS', 1, `${id}\n`]);
+    }
+    expect(readFileSync(runs, 'utf8').split('\n').filter(Boolean).sort()).toEqual(ids);
+    expect((await b.client.list({ state: 'SUCCESS' })).map((j) => j.job.id).sort()).toEqual(ids);
+  });
+
+  it('exits at once when Redis cannot be reached, naming it with the password masked', async () => {
+    const missing = join(tmpdir(), `cox-no-redis-${process.pid}`, 'redis.sock');
+    for (const [url, shown] of [
+      [`unix://${missing}`, `unix://${missing}`],
+      ['redis://ops:s3cret@127.0.0.1:1', 'redis://ops:***@127.0.0.1:1'],
+    ] as const) {
+      const started = Date.now();
+      const err = await run(process.execPath, [COX, 'controller', '--port', '0', '--redis', url], { timeout: 25_000 }).catch((e: { code: number; stderr: string }) => e);
+      expect(err).toMatchObject({ code: 1 });
+      const { stderr } = err as { stderr: string };
+      expect(stderr).toContain(shown);
+      expect(stderr).not.toContain('s3cret');
+      expect(Date.now() - started).toBeLessThan(5000);
+    }
+  });
+
+  it('refuses --redis with an explicit --db, and a URL that is not Redis, naming the flags', async () => {
+    const refused = (args: string[]) => run(process.execPath, [COX, 'controller', '--port', '0', ...args]).catch((e: { code: number; stderr: string }) => e) as Promise<{ code: number; stderr: string }>;
+    const both = await refused(['--redis', 'redis://127.0.0.1:6379', '--db', join(tmpdir(), 'never.db')]);
+    expect(both).toMatchObject({ code: 2, stderr: 'cox: --redis and --db name two stores: give one (--redis also comes from COX_REDIS)\n' });
+    const http = await refused(['--redis', 'http://127.0.0.1:6379']);
+    expect(http).toMatchObject({ code: 2 });
+    expect(http.stderr).toContain('--redis (or COX_REDIS): "http://127.0.0.1:6379" is not a redis://, rediss:// or unix:// URL');
+  });
+});
