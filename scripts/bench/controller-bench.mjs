@@ -13,6 +13,8 @@
 //      coxswain: role-addressed jobs to A simulated agents; BullMQ: one Worker, concurrency A.
 //      jobs/s from the first submit to the last result stored (agent result accepted /
 //      worker 'completed').
+//   Parts 1 and 2 run once more with the controller's Redis store (`--redis`) on BullMQ's
+//   redis-server, over streams.
 //   3. a fleet: 10,000 simulated agents long-polling one controller, each over its own stream
 //      (in a few child processes); jobs to random node ids at a steady rate; dispatch latency
 //      = submit → that agent's poll answered; controller RSS. BullMQ has no counterpart.
@@ -475,6 +477,16 @@ export async function main() {
       }
       await ctl.close();
       ctl = null;
+      // The Redis store on the same redis-server as BullMQ: the store a fleet with several
+      // controllers runs, measured against the peer that also keeps its queue in Redis.
+      if (redis) {
+        ctl = await startController({ dir, tag, args: ['--poll-timeout', '60s'], redisUrl: `redis://127.0.0.1:${redis.port}` });
+        const onRedis = { tag, dir, ctl, redis };
+        if (only.has('rt')) results.round_trip.coxswain_redis = await attempt('round trip, coxswain on Redis (stream)', () => roundTripCoxswain(onRedis, 'stream'));
+        if (only.has('tp')) results.throughput.coxswain_redis = await attempt('throughput, coxswain on Redis (stream)', () => throughputCoxswain(onRedis, 'stream'));
+        await ctl.close();
+        ctl = null;
+      }
       await redis?.close();
       redis = null;
     }
@@ -498,6 +510,7 @@ export async function main() {
     setup: [
       'coxswain: `cox controller` (dist/), SQLite file in WAL mode (synchronous=NORMAL) in a temp dir; simulated agents in child processes, speaking the real agent\'s protocol: poll for up to max_jobs (100) offers, one batched ack per poll, then the SUCCESS results in the background through a queue that sends at once when idle and batches what arrives during a send, while polling again (the real agent\'s order).',
       `Transports: "stream" (the headline rows; the agent\'s default) = each simulated agent uses the real agent\'s ControllerClient over its own cox-stream/1 connection, and the client is the typed ControllerClient with transport "stream"; "HTTP" = raw keep-alive HTTP requests for agents and client. The fleet of part 3 polls over ${SETTINGS.fleet.transport === 'stream' ? 'streams' : 'HTTP'}.`,
+      'coxswain on Redis (the "Redis store" rows): `cox controller --redis` on the same redis-server as BullMQ, streams, the same simulated agents and client.',
       'BullMQ: redis-server with no persistence (--save \'\' --appendonly no); Worker with a no-op processor in a child process; Queue and QueueEvents in the bench process.',
       'Clients (submitters) run in the bench process for both. Round trip: submit {wait} vs queue.add + job.waitUntilFinished(queueEvents). Throughput: submits without waiting, timed from the first submit to the last result stored (agent result accepted / Worker completed event).',
     ],
@@ -564,6 +577,9 @@ function table(r) {
     ['round trip, 1 in flight, p50 (ms)', cell(r.round_trip.coxswain, 'p50_ms', 3), cell(r.round_trip.bullmq, 'p50_ms', 3), rat(v.rt_p50_ratio), met(v.rt_p50_met, '≤ 0.5×')],
     ['round trip, 1 in flight, p99 (ms)', cell(r.round_trip.coxswain, 'p99_ms', 3), cell(r.round_trip.bullmq, 'p99_ms', 3), rat(v.rt_p99_ratio), met(v.rt_p99_met, '≤ 0.5×')],
     [`throughput, ${SETTINGS.tp.jobs.toLocaleString('en')} jobs, ${SETTINGS.tp.agents} agents / concurrency ${SETTINGS.tp.agents} (jobs/s)`, cell(r.throughput.coxswain, 'jobs_per_s', 0), cell(r.throughput.bullmq, 'jobs_per_s', 0), rat(v.tp_ratio), met(v.tp_met, '≥ 2×')],
+    ['round trip p50, Redis store (ms)', cell(r.round_trip.coxswain_redis, 'p50_ms', 3), cell(r.round_trip.bullmq, 'p50_ms', 3), rat(ratio(r.round_trip.coxswain_redis?.p50_ms, r.round_trip.bullmq?.p50_ms)), ''],
+    ['round trip p99, Redis store (ms)', cell(r.round_trip.coxswain_redis, 'p99_ms', 3), cell(r.round_trip.bullmq, 'p99_ms', 3), rat(ratio(r.round_trip.coxswain_redis?.p99_ms, r.round_trip.bullmq?.p99_ms)), ''],
+    ['throughput, Redis store (jobs/s)', cell(r.throughput.coxswain_redis, 'jobs_per_s', 0), cell(r.throughput.bullmq, 'jobs_per_s', 0), rat(ratio(r.throughput.coxswain_redis?.jobs_per_s, r.throughput.bullmq?.jobs_per_s)), ''],
     ['round trip p50 over HTTP, a request per call (ms)', cell(r.round_trip.coxswain_http, 'p50_ms', 3), cell(r.round_trip.bullmq, 'p50_ms', 3), rat(ratio(r.round_trip.coxswain_http?.p50_ms, r.round_trip.bullmq?.p50_ms)), ''],
     ['round trip p99 over HTTP, a request per call (ms)', cell(r.round_trip.coxswain_http, 'p99_ms', 3), cell(r.round_trip.bullmq, 'p99_ms', 3), rat(ratio(r.round_trip.coxswain_http?.p99_ms, r.round_trip.bullmq?.p99_ms)), ''],
     ['throughput over HTTP, a request per call (jobs/s)', cell(r.throughput.coxswain_http, 'jobs_per_s', 0), cell(r.throughput.bullmq, 'jobs_per_s', 0), rat(ratio(r.throughput.coxswain_http?.jobs_per_s, r.throughput.bullmq?.jobs_per_s)), ''],

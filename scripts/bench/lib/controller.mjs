@@ -56,10 +56,11 @@ export function vmStatusMb(pid, field) {
 
 /**
  * Starts `cox controller` and waits for /api/health. `args` are extra flags, e.g.
- * ['--poll-timeout', '30s']. Returns {pid, port, logFile, close()}; close() is SIGTERM, then
- * SIGKILL if it does not exit in time.
+ * ['--poll-timeout', '30s']; with `redisUrl` the store is that Redis instead of a SQLite file.
+ * Returns {pid, port, logFile, close()}; close() is SIGTERM, then SIGKILL if it does not exit in
+ * time.
  */
-export async function startController({ dir, tag, args = [] }) {
+export async function startController({ dir, tag, args = [], redisUrl = null }) {
   if (!existsSync(MAIN)) throw new Error(`${MAIN} missing: run \`npm run build\` first`);
   const port = await freePort();
   const profDir = process.env.BENCH_CONTROLLER_CPU_PROF ? resolve(process.env.BENCH_CONTROLLER_CPU_PROF) : null;
@@ -67,7 +68,8 @@ export async function startController({ dir, tag, args = [] }) {
   const logFile = join(dir, `controller-${port}.log`);
   // A file, not a pipe: the daemon's synchronous logging must never wait on the bench reading it.
   const out = openSync(logFile, 'a');
-  const argv = [process.execPath, ...nodeFlags, MAIN, 'controller', '--port', String(port), '--db', join(dir, `c-${port}.db`), '--script-dir', join(dir, 'scripts'), ...args];
+  const store = redisUrl ? ['--redis', redisUrl, '--redis-prefix', `bench-${port}:`] : ['--db', join(dir, `c-${port}.db`)];
+  const argv = [process.execPath, ...nodeFlags, MAIN, 'controller', '--port', String(port), ...store, '--script-dir', join(dir, 'scripts'), ...args];
   const [cmd, cmdArgs] = withRaisedFdLimit(argv);
   const child = spawn(cmd, cmdArgs, { cwd: dir, env: tagEnv(tag), stdio: ['ignore', out, out], detached: true });
   closeSync(out);

@@ -42,9 +42,18 @@ for _, c in ipairs(checks) do
     if not s or tonumber(s) >= c[4] then return 0 end
   end
 end
-for _, op in ipairs(cjson.decode(ARGV[2])) do redis.call(unpack(op)) end
+for _, op in ipairs(cjson.decode(ARGV[2])) do
+  -- A number stands for a later argument: documents travel as they are, not escaped inside ops.
+  for i, a in ipairs(op) do
+    if type(a) == 'number' then op[i] = ARGV[a] end
+  end
+  redis.call(unpack(op))
+end
 return 1
 `;
+
+/** An op's arguments as the script takes them: numbers there would stand for other arguments. */
+const strings = (op: Op): string[] => op.map(String);
 
 /** Thrown by a decision that read an index and a document out of step: decided again, from fresh reads. */
 class Raced extends Error {}
@@ -65,6 +74,7 @@ export class Change {
   readonly #written = new Map<string, Indexer | undefined>();
   /** Some document was taken from the cache, not read: a change that writes nothing must still check. */
   #cached = false;
+  #settled: [key: string, stored: Stored | null][] | null = null;
 
   /** `cache` is null for an attempt that follows a lost race: it reads everything afresh. */
   constructor(
@@ -113,13 +123,17 @@ export class Change {
     this.#checks.push(['ver', key, stored?.v ?? 0]);
   }
 
-  /** Documents read, as they stand once this change committed; null where it deleted them. */
+  /**
+   * Documents read, as they stand once this change committed; null where it deleted them. Made
+   * once, when the script's arguments are: the documents are not changed after that.
+   */
   settled(): [key: string, stored: Stored | null][] {
-    return [...this.#read].map(([key, read]) => {
+    this.#settled ??= [...this.#read].map(([key, read]) => {
       if (!this.#written.has(key)) return [key, read];
       const doc = this.#current.get(key);
       return [key, doc === null ? null : { v: (read?.v ?? 0) + 1, json: JSON.stringify(doc) }];
     });
+    return this.#settled;
   }
 
   /** Keys whose cached copies a lost race showed to be stale. */
@@ -167,19 +181,23 @@ export class Change {
     this.#ops.push(op);
   }
 
-  /** The script's arguments: the checks, then documents and ops, and the events to publish. */
-  script(channel: string, origin: string): [string, string] {
-    const ops: Op[] = [];
+  /**
+   * The script's arguments: the checks; the writes (documents, their indexes, the other ops, the
+   * events to publish), in which a number n stands for argument n; then the documents' JSON.
+   */
+  script(channel: string, origin: string): string[] {
+    const ops: (string | number)[][] = [];
+    const docs: string[] = [];
     const settled = new Map(this.settled());
     for (const [key, index] of this.#written) {
       const stored = settled.get(key);
       if (!stored) ops.push(['DEL', key]);
-      else ops.push(['HSET', key, 'v', String(stored.v), 'doc', stored.json]);
-      if (index) ops.push(...index(this.original(key), this.#current.get(key) ?? null));
+      else ops.push(['HSET', key, 'v', String(stored.v), 'doc', 3 + docs.push(stored.json) - 1]);
+      if (index) ops.push(...index(this.original(key), this.#current.get(key) ?? null).map(strings));
     }
-    ops.push(...this.#ops.map((o) => o.map(String) as Op));
+    ops.push(...this.#ops.map(strings));
     if (this.events.length > 0) ops.push(['PUBLISH', channel, JSON.stringify({ origin, events: this.events })]);
-    return [JSON.stringify(this.#checks), JSON.stringify(ops)];
+    return [JSON.stringify(this.#checks), JSON.stringify(ops), ...docs];
   }
 
   get writes(): boolean {
@@ -229,8 +247,8 @@ export class RedisAtomic {
       }
       // Nothing to write and nothing taken on trust: what was read is the answer.
       if (!change.writes && !change.usedCache) return value;
-      const [checks, ops] = change.script(this.#channel, this.#origin);
-      const applied = await (this.client as unknown as { coxApply(checks: string, ops: string): Promise<number> }).coxApply(checks, ops);
+      const args = change.script(this.#channel, this.#origin);
+      const applied = await (this.client as unknown as { coxApply(...args: string[]): Promise<number> }).coxApply(...args);
       if (applied === 1) {
         for (const [key, stored] of change.settled()) this.#cache.set(key, stored);
         this.#emit(change.events);
