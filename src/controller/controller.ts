@@ -75,7 +75,13 @@ export class Controller {
         // Queue lengths just changed: routing must not go on reading the ones from before.
         this.#facts = null;
       } else if (e.kind === 'done') this.#jobs.wake(e.id);
-      else this.processes.wake();
+      else if (e.kind === 'finished') this.processes.wake();
+      else {
+        this.polls.wakeAll();
+        this.#jobs.wakeAll();
+        this.processes.wake();
+        this.#facts = null;
+      }
     });
   }
 
@@ -168,14 +174,17 @@ export class Controller {
 
   /** The job once it ended, or as it stands when `timeoutMs` passed; null if unknown. */
   async waitFor(id: string, timeoutMs: number, signal?: AbortSignal): Promise<JobView | null> {
-    const wait = this.#jobs.add(id, null, timeoutMs, signal);
-    const view = await this.store.get(id);
-    if (!view || TERMINAL_STATES.has(view.state)) {
-      wait.cancel();
-      return view;
+    const deadline = this.now() + timeoutMs;
+    for (;;) {
+      const wait = this.#jobs.add(id, null, deadline - this.now(), signal);
+      const view = await this.store.get(id);
+      if (!view || TERMINAL_STATES.has(view.state)) {
+        wait.cancel();
+        return view;
+      }
+      // Woken without the job ending (a resync): wait on for what is left of the time.
+      if ((await wait.promise) !== 'woken') return this.store.get(id);
     }
-    await wait.promise;
-    return this.store.get(id);
   }
 
   /** The job; with `waitMs`, once it ended or as it stands when the wait ran out. */

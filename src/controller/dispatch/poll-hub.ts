@@ -33,6 +33,10 @@ export class PollHub {
     this.#polls.wake(nodeName(node));
   }
 
+  wakeAll(): void {
+    this.#polls.wakeAll();
+  }
+
   /**
    * The idle node (an unreserved pending poll) that has waited longest and matches `target`, or
    * null. Called on every submit with up to thousands of pollers waiting, so it allocates nothing,

@@ -46,6 +46,11 @@ export class Waiters<M> {
     return woken.length;
   }
 
+  /** Wakes every wait. */
+  wakeAll(): void {
+    for (const set of [...this.#byKey.values()]) for (const e of [...set]) e.finish('woken');
+  }
+
   /** The waits on one key, in the order they began. */
   on(key: string): Iterable<Waiting<M>> {
     return this.#byKey.get(key) ?? [];

@@ -84,8 +84,12 @@ export interface StatsView {
   history: StatsBatch[];
 }
 
-/** Something changed that a waiter may care about. Emitted after the change is stored. */
-export type StoreEvent = { kind: 'work'; node: NodeKey } | { kind: 'done'; id: string } | { kind: 'finished' };
+/**
+ * Something changed that a waiter may care about. Emitted after the change is stored. `resync`:
+ * changes may have gone unheard (a shared store's event feed was cut and is back), so every waiter
+ * looks again.
+ */
+export type StoreEvent = { kind: 'work'; node: NodeKey } | { kind: 'done'; id: string } | { kind: 'finished' } | { kind: 'resync' };
 
 export interface JobStore {
   /** Named processes, on the same storage: a start is stored with its job atomically. */

@@ -226,9 +226,19 @@ export class RedisAtomic {
     });
   }
 
-  /** Subscribes to other controllers' events; resolves once Redis confirmed it. */
+  /**
+   * Subscribes to other controllers' events; resolves once Redis confirmed it. Events published
+   * while the connection was down are lost: once it is back and subscribed again, every waiter
+   * is told to look again.
+   */
   async listen(): Promise<void> {
     await this.subscriber.subscribe(this.#channel);
+    this.subscriber.on('ready', () => {
+      this.subscriber.subscribe(this.#channel).then(
+        () => this.#emit([{ kind: 'resync' }]),
+        () => {},
+      );
+    });
   }
 
   /**

@@ -11,7 +11,7 @@ export interface Stored {
 }
 
 /** Enough for every job in flight on a busy controller; the oldest entries go first. */
-const CAPACITY = 50_000;
+const CAPACITY = 20_000;
 
 export class DocCache {
   readonly #docs = new Map<string, Stored>();

@@ -4,7 +4,10 @@
  * hears the other's changes.
  */
 import { randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
+import pino from 'pino';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { Controller } from '../../../src/controller/controller.js';
 import type { NodeKey, StoreEvent } from '../../../src/controller/store/job-store.js';
 import { RedisJobStore } from '../../../src/controller/store/redis-store.js';
 import { Errors, isCoxError } from '../../../src/shared/errors.js';
@@ -107,6 +110,34 @@ describe('Redis store shared by two controllers', () => {
     } else {
       // The sweep committed first: the node was lost with its running job, then polled again.
       expect((await two.get('r'))!.results).toMatchObject([{ state: 'ERROR', data: 'agent 1_10 lost' }]);
+    }
+  });
+
+  it('has every waiter look again once its cut event feed is back: a poll gets the job submitted meanwhile', async () => {
+    const log = pino({ level: 'silent' });
+    const opts = { logger: log, pollTimeoutMs: 60_000, ttlMs: 30_000, ackTimeoutMs: 10_000 };
+    const polling = new Controller({ store: one, ...opts });
+    const submitting = new Controller({ store: two, ...opts });
+    const admin = new Redis({ path: redis.socket });
+    try {
+      // The node's first poll makes it a live session for both controllers.
+      expect(await polling.poll(A, [], 0)).toEqual([]);
+      await submitting.submit({ cmd: 'execute', gid: 1, nid: 10, id: 'before' });
+      expect((await polling.poll(A, [], 30_000)).map((o) => o.id)).toEqual(['before']);
+      const waiting = polling.waitFor('before', 30_000);
+      const next = polling.poll(A, [], 30_000);
+      // Every subscriber connection is cut; the job submitted now is announced to no one.
+      await admin.client('KILL', 'TYPE', 'pubsub');
+      await submitting.submit({ cmd: 'execute', gid: 1, nid: 10, id: 'unheard' });
+      const offers = await Promise.race([next, new Promise<null>((r) => setTimeout(() => r(null), 10_000))]);
+      expect(offers?.map((o) => o.id)).toEqual(['unheard']);
+      // The client waiting for the first job was woken too, and waits on: its job has not ended.
+      const early = await Promise.race([waiting, new Promise<'still waiting'>((r) => setTimeout(() => r('still waiting'), 100))]);
+      expect(early).toBe('still waiting');
+    } finally {
+      admin.disconnect();
+      polling.close();
+      submitting.close();
     }
   });
 });
