@@ -77,6 +77,7 @@ export class Controller {
       } else if (e.kind === 'done') this.#jobs.wake(e.id);
       else if (e.kind === 'finished') this.processes.wake();
       else {
+        this.#seen.clear();
         this.polls.wakeAll();
         this.#jobs.wakeAll();
         this.processes.wake();
@@ -91,10 +92,12 @@ export class Controller {
    */
   async poll(node: NodeKey, roles: string[], timeoutMs: number, signal?: AbortSignal, max = 1): Promise<Offer[]> {
     const deadline = this.now() + Math.min(timeoutMs, this.#opts.pollTimeoutMs);
-    await this.#touch(node, roles);
     for (;;) {
       // An offer to a poll whose client already left would only sit out its lease.
       if (signal?.aborted) return [];
+      // Again after each wake-up: after a resync the store may have lost the session (a Redis
+      // restarted without its data), and a poll that is held open must bring it back.
+      await this.#touch(node, roles);
       const wait = this.polls.wait(node, roles, deadline - this.now(), signal);
       const offers = await this.store.offerNext(node, randomUUID, this.now() + this.#opts.ackTimeoutMs, max);
       if (offers.length > 0) {

@@ -53,6 +53,8 @@ export const Errors = {
   BAD_RESPONSE: define('COX_BAD_RESPONSE', 502, (detail: string) => detail),
   /** A daemon answered with an HTTP error that carried no code of its own. */
   HTTP_ERROR: define('COX_HTTP_ERROR', 502, (detail: string) => detail),
+  /** The controller's shared store (Redis) does not answer; the call can be made again once it does. */
+  STORE_UNAVAILABLE: define('COX_STORE_UNAVAILABLE', 503, (detail: string) => `the store is unavailable: ${detail}`),
   /** Anything unexpected; details are logged, not sent. */
   INTERNAL: define('COX_INTERNAL', 500, () => 'internal error'),
 } as const;
@@ -68,7 +70,8 @@ export function isCoxError(err: unknown, factory?: { code: string }): err is Cox
 export function errorFacts(err: unknown): { status: number; code: string; message: string } {
   const e = (typeof err === 'object' && err !== null ? err : {}) as { statusCode?: unknown; code?: unknown };
   const status = isCoxError(err) ? err.statusCode : typeof e.statusCode === 'number' ? e.statusCode : 500;
-  if (status >= 500) return { status, code: Errors.INTERNAL.code, message: Errors.INTERNAL().message };
+  // A CoxError's message is written for the caller; any other fault's text stays in the log.
+  if (status >= 500 && !isCoxError(err)) return { status, code: Errors.INTERNAL.code, message: Errors.INTERNAL().message };
   const code = typeof e.code === 'string' ? e.code : Errors.BAD_REQUEST.code;
   return { status, code, message: err instanceof Error ? err.message : String(err) };
 }

@@ -13,6 +13,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { StoreEvent } from './job-store.js';
+import { storeError } from './redis-connection.js';
 import { DocCache, type Stored } from './redis-doc-cache.js';
 
 /** What must still hold at commit time. */
@@ -212,10 +213,12 @@ export class RedisAtomic {
   readonly #channel: string;
   readonly #cache = new DocCache();
 
+  /** `url` names the Redis in errors (masked). */
   constructor(
     readonly client: Redis,
     private readonly subscriber: Redis,
     readonly prefix: string,
+    private readonly url: string,
   ) {
     this.#channel = `${prefix}events`;
     client.defineCommand('coxApply', { numberOfKeys: 0, lua: APPLY });
@@ -246,6 +249,23 @@ export class RedisAtomic {
    * controller changed what it read. What `decide` throws ends the change with nothing written.
    */
   async run<T>(decide: (change: Change) => Promise<T>): Promise<T> {
+    try {
+      return await this.#run(decide);
+    } catch (err) {
+      throw storeError(err, this.url);
+    }
+  }
+
+  /** Reads with `fn`; an unreachable Redis fails it as STORE_UNAVAILABLE. */
+  async read<T>(fn: (client: Redis) => Promise<T>): Promise<T> {
+    try {
+      return await fn(this.client);
+    } catch (err) {
+      throw storeError(err, this.url);
+    }
+  }
+
+  async #run<T>(decide: (change: Change) => Promise<T>): Promise<T> {
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
       const change = new Change(this.client, attempt === 0 ? this.#cache : null);
       let value: T;

@@ -1,5 +1,6 @@
 /** Connections to the Redis a controller's store lives in (URL forms: redis-url.ts). */
 import { Redis, type RedisOptions } from 'ioredis';
+import { Errors, isCoxError } from '../../shared/errors.js';
 import { isRedisUrl, maskRedisUrl } from './redis-url.js';
 
 /** How long a controller waits for Redis at start before giving up with an error. */
@@ -12,6 +13,9 @@ function optionsOf(url: string): { url?: string; options: RedisOptions } {
     // Calls made in one turn of the event loop go out as one write, as the SQLite store commits
     // them together.
     enableAutoPipelining: true,
+    // While Redis is down a call fails after about 0.75 s of reconnecting (the client's backoff
+    // is 50, 100, 150… ms), as a 503 the agent or client retries, instead of hanging ~20 s.
+    maxRetriesPerRequest: 5,
   };
   if (!url.startsWith('unix://')) return { url, options };
   const parsed = new URL(url);
@@ -42,4 +46,23 @@ export async function connectRedis(url: string): Promise<Redis> {
     clearTimeout(timer);
   }
   return client;
+}
+
+/** Replies that mean "not now" rather than a fault: a Redis still loading, a replica, a busy script. */
+const NOT_NOW = /^(LOADING|READONLY|MASTERDOWN|BUSY|TRYAGAIN|CLUSTERDOWN)\b/;
+
+/**
+ * What a failed call tells the caller: STORE_UNAVAILABLE when Redis could not be reached or
+ * cannot serve right now (the call may be made again), else the error itself.
+ */
+export function storeError(err: unknown, url: string): unknown {
+  if (isCoxError(err) || !(err instanceof Error)) return err;
+  const { code } = err as { code?: unknown };
+  const unreachable =
+    err.name === 'MaxRetriesPerRequestError' || err.message === 'Connection is closed.' || (typeof code === 'string' && /^E[A-Z]+$/.test(code));
+  if (unreachable || (err.name === 'ReplyError' && NOT_NOW.test(err.message))) {
+    const why = err.name === 'MaxRetriesPerRequestError' ? 'no connection' : err.message;
+    return Errors.STORE_UNAVAILABLE(`Redis at ${maskRedisUrl(url)}: ${why}`);
+  }
+  return err;
 }

@@ -151,13 +151,13 @@ export class RedisProcesses implements ProcessStore {
   }
 
   async putCores(node: NodeKey, cores: Cores): Promise<void> {
-    await this.atomic.client.hset(this.k.cores, nodeName(node), JSON.stringify(cores));
+    await this.atomic.read((c) => c.hset(this.k.cores, nodeName(node), JSON.stringify(cores)));
   }
 
   async cores(nodes: readonly NodeKey[]): Promise<Map<string, Cores>> {
     const found = new Map<string, Cores>();
     if (nodes.length === 0) return found;
-    const rows = await this.atomic.client.hmget(this.k.cores, ...nodes.map(nodeName));
+    const rows = await this.atomic.read((c) => c.hmget(this.k.cores, ...nodes.map(nodeName)));
     nodes.forEach((n, i) => {
       if (rows[i] !== null) found.set(nodeName(n), JSON.parse(rows[i]!) as Cores);
     });

@@ -32,7 +32,7 @@ export class RedisJobStore extends RedisTelemetry implements JobStore {
     try {
       subscriber = await connectRedis(url);
       const prefix = opts.prefix ?? 'cox:';
-      const atomic = new RedisAtomic(client, subscriber, prefix);
+      const atomic = new RedisAtomic(client, subscriber, prefix, url);
       await atomic.listen();
       return new RedisJobStore(atomic, redisKeys(prefix), subscriber);
     } catch (err) {
@@ -71,13 +71,13 @@ export class RedisJobStore extends RedisTelemetry implements JobStore {
   }
 
   async list(filter: { state?: JobState; limit: number }): Promise<JobSummary[]> {
-    const ids = await this.atomic.client.zrevrange(filter.state ? this.k.jobsIn(filter.state) : this.k.jobs, 0, filter.limit - 1);
+    const ids = await this.atomic.read((c) => c.zrevrange(filter.state ? this.k.jobsIn(filter.state) : this.k.jobs, 0, filter.limit - 1));
     const docs = await Promise.all(ids.map((id) => this.#read(id)));
     return docs.flatMap((d) => (d ? [{ job: d.job, state: d.state, created: d.created, finished: d.finished }] : []));
   }
 
   async jobCounts(): Promise<Map<JobState, number>> {
-    const counts = await Promise.all(JOB_STATES.map((s) => this.atomic.client.zcard(this.k.jobsIn(s))));
+    const counts = await this.atomic.read((c) => Promise.all(JOB_STATES.map((s) => c.zcard(this.k.jobsIn(s)))));
     return new Map(JOB_STATES.flatMap((s, i) => (counts[i]! > 0 ? [[s, counts[i]!] as const] : [])));
   }
 
@@ -202,10 +202,10 @@ export class RedisJobStore extends RedisTelemetry implements JobStore {
   }
 
   async sessions(since: number): Promise<Session[]> {
-    const seen = await this.atomic.client.zrangebyscore(this.k.seen, since, '+inf', 'WITHSCORES');
+    const seen = await this.atomic.read((c) => c.zrangebyscore(this.k.seen, since, '+inf', 'WITHSCORES'));
     const names = seen.filter((_, i) => i % 2 === 0);
     if (names.length === 0) return [];
-    const roles = await this.atomic.client.hmget(this.k.sessions, ...names);
+    const roles = await this.atomic.read((c) => c.hmget(this.k.sessions, ...names));
     return names
       .map((name, i) => {
         const [gid, nid] = name.split('_').map(Number) as [number, number];
@@ -215,7 +215,7 @@ export class RedisJobStore extends RedisTelemetry implements JobStore {
   }
 
   async queueLengths(): Promise<Map<string, number>> {
-    const lengths = await this.atomic.client.hgetall(this.k.queueLengths);
+    const lengths = await this.atomic.read((c) => c.hgetall(this.k.queueLengths));
     return new Map(Object.entries(lengths).flatMap(([node, n]) => (Number(n) > 0 ? [[node, Number(n)] as const] : [])));
   }
 
@@ -277,7 +277,7 @@ export class RedisJobStore extends RedisTelemetry implements JobStore {
   }
 
   async #read(id: string): Promise<JobDoc | null> {
-    const json = await this.atomic.client.hget(this.k.job(id), 'doc');
+    const json = await this.atomic.read((c) => c.hget(this.k.job(id), 'doc'));
     return json === null ? null : (JSON.parse(json) as JobDoc);
   }
 

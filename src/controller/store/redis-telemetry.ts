@@ -25,7 +25,7 @@ export class RedisTelemetry {
 
   async appendLogs(node: NodeKey, messages: LogMessage[], now: number): Promise<void> {
     if (messages.length === 0) return;
-    const last = await this.atomic.client.incrby(this.k.logSeq, messages.length);
+    const last = await this.atomic.read((c) => c.incrby(this.k.logSeq, messages.length));
     const name = nodeName(node);
     await this.atomic.run(async (change) => {
       messages.forEach((m, i) => {
@@ -46,9 +46,9 @@ export class RedisTelemetry {
       : id !== undefined ? this.k.logsOfJob(id)
       : node ? this.k.logsOfNode(nodeName(node))
       : this.k.logsAll;
-    const numbers = await this.atomic.client.zrevrange(index, 0, limit - 1);
+    const numbers = await this.atomic.read((c) => c.zrevrange(index, 0, limit - 1));
     if (numbers.length === 0) return [];
-    const entries = await this.atomic.client.hmget(this.k.logEntries, ...numbers.reverse());
+    const entries = await this.atomic.read((c) => c.hmget(this.k.logEntries, ...numbers.reverse()));
     return entries.flatMap((e) => {
       if (e === null) return [];
       const { received: _received, ...log } = JSON.parse(e) as LogEntry;
@@ -66,7 +66,7 @@ export class RedisTelemetry {
   }
 
   async stats(node: NodeKey): Promise<StatsView> {
-    const newestFirst = await this.atomic.client.lrange(this.k.stats(nodeName(node)), 0, -1);
+    const newestFirst = await this.atomic.read((c) => c.lrange(this.k.stats(nodeName(node)), 0, -1));
     const history = newestFirst.reverse().map((e) => (JSON.parse(e) as StatsEntry).batch);
     return { latest: history.at(-1) ?? null, history };
   }
@@ -79,18 +79,18 @@ export class RedisTelemetry {
   }
 
   async script(hash: string): Promise<string | null> {
-    return this.atomic.client.hget(this.k.scripts, hash);
+    return this.atomic.read((c) => c.hget(this.k.scripts, hash));
   }
 
   /** At most `limit` entries of each kind received (or used) before `before`. */
   protected async pruneTelemetry(before: number, limit: number): Promise<number> {
-    const { client } = this.atomic;
-    const old = `(${before}`;
-    const logs = await client.zrangebyscore(this.k.logsReceived, '-inf', old, 'LIMIT', 0, limit);
-    const entries = logs.length ? await client.hmget(this.k.logEntries, ...logs) : [];
-    const scripts = await client.zrangebyscore(this.k.scriptsUsed, '-inf', old, 'LIMIT', 0, limit);
-    const trims = await this.#oldStats(before, limit);
-    await this.atomic.run(async (change) => {
+    return this.atomic.run(async (change) => {
+      const { client } = this.atomic;
+      const old = `(${before}`;
+      const logs = await client.zrangebyscore(this.k.logsReceived, '-inf', old, 'LIMIT', 0, limit);
+      const entries = logs.length ? await client.hmget(this.k.logEntries, ...logs) : [];
+      const scripts = await client.zrangebyscore(this.k.scriptsUsed, '-inf', old, 'LIMIT', 0, limit);
+      const trims = await this.#oldStats(before, limit);
       logs.forEach((n, i) => {
         change.op('HDEL', this.k.logEntries, n);
         change.op('ZREM', this.k.logsReceived, n);
@@ -106,8 +106,8 @@ export class RedisTelemetry {
       }
       // Cut from the tail, so a batch pushed meanwhile at the head is neither dropped nor counted.
       for (const { node, dropped } of trims) change.op('LTRIM', this.k.stats(node), 0, -(dropped + 1));
+      return logs.length + scripts.length + trims.reduce((n, t) => n + t.dropped, 0);
     });
-    return logs.length + scripts.length + trims.reduce((n, t) => n + t.dropped, 0);
   }
 
   /** Per node, how many of its oldest batches to drop. */

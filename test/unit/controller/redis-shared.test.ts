@@ -113,6 +113,25 @@ describe('Redis store shared by two controllers', () => {
     }
   });
 
+  it('brings back the session of a node whose poll is held, once Redis comes back without its data', async () => {
+    const polling = new Controller({ store: one, logger: pino({ level: 'silent' }), pollTimeoutMs: 60_000, ttlMs: 30_000, ackTimeoutMs: 10_000 });
+    const admin = new Redis({ path: redis.socket });
+    try {
+      const held = polling.poll(A, ['storage'], 30_000);
+      await waitUntil(async () => (await two.sessions(0)).length === 1, 5000, 'the session');
+      // What a Redis restarted without persistence looks like: empty, and every connection cut.
+      await admin.flushall();
+      await admin.client('KILL', 'TYPE', 'pubsub');
+      await waitUntil(async () => (await two.sessions(0)).length === 1, 5000, 'the session to come back');
+      expect(await two.sessions(0)).toMatchObject([{ ...A, roles: ['storage'] }]);
+      polling.close();
+      await held;
+    } finally {
+      admin.disconnect();
+      polling.close();
+    }
+  });
+
   it('has every waiter look again once its cut event feed is back: a poll gets the job submitted meanwhile', async () => {
     const log = pino({ level: 'silent' });
     const opts = { logger: log, pollTimeoutMs: 60_000, ttlMs: 30_000, ackTimeoutMs: 10_000 };
@@ -138,6 +157,24 @@ describe('Redis store shared by two controllers', () => {
       admin.disconnect();
       polling.close();
       submitting.close();
+    }
+  });
+});
+
+describe('Redis store when Redis is down', () => {
+  it('fails calls as COX_STORE_UNAVAILABLE within seconds, naming the Redis', async () => {
+    const redis = await startRedis();
+    const store = await RedisJobStore.open(redis.url, { prefix: 'down:' });
+    try {
+      await store.create({ job: mkJob('kept'), targets: [A] }, T0);
+      redis.proc.kill('SIGKILL');
+      const started = Date.now();
+      await expect(store.get('kept')).rejects.toMatchObject({ code: 'COX_STORE_UNAVAILABLE', statusCode: 503 });
+      await expect(store.get('kept')).rejects.toThrow(/the store is unavailable: Redis at unix:\/\/.*: (no connection|connect ENOENT)/);
+      expect(Date.now() - started).toBeLessThan(10_000);
+    } finally {
+      await store.close();
+      await redis.stop();
     }
   });
 });
