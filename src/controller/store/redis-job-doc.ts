@@ -6,7 +6,7 @@
 import { TERMINAL_STATES, type Job, type JobState, type Result } from '../../protocol/job.js';
 import { aggregateState, type DeliveryState } from '../dispatch/job-state.js';
 import { nodeName, type JobView, type NewJob, type NodeKey } from './job-store.js';
-import type { Op } from './redis-atomic.js';
+import type { Op } from './redis-change.js';
 import { leaseMember, queueScore, type RedisKeys } from './redis-keys.js';
 import { verdict } from './verdict.js';
 

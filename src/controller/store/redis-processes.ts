@@ -8,7 +8,8 @@ import { EXIT_LOST, EXIT_NOT_STARTED, type Cores, type ProcessExit, type Process
 import { Errors } from '../../shared/errors.js';
 import { nodeName, type NodeKey } from './job-store.js';
 import type { FinishedProcess, NewProcess, ProcessStore, ProcessView } from './process-store.js';
-import type { Change, Op, RedisAtomic } from './redis-atomic.js';
+import type { RedisAtomic } from './redis-atomic.js';
+import type { Change, Op } from './redis-change.js';
 import type { JobDoc } from './redis-job-doc.js';
 import type { RedisKeys } from './redis-keys.js';
 

@@ -13,7 +13,8 @@ import { JOB_STATES, TERMINAL_STATES, type Ack, type JobState, type Offer, type 
 import { Errors } from '../../shared/errors.js';
 import { leaseVerdicts, lostReason, type ExpiredLease } from '../dispatch/leases.js';
 import { nodeName, type DeliveryRef, type JobStore, type JobSummary, type JobView, type KillOutcome, type LeaseSweep, type NewJob, type NodeKey, type Session, type StoreEvent } from './job-store.js';
-import { RedisAtomic, type Change } from './redis-atomic.js';
+import { RedisAtomic } from './redis-atomic.js';
+import type { Change } from './redis-change.js';
 import { connectRedis } from './redis-connection.js';
 import { deliveryOf, endDelivery, jobIndexOps, jobView, newJobDoc, refreshState, type DeliveryDoc, type JobDoc } from './redis-job-doc.js';
 import { parseLeaseMember, redisKeys, type RedisKeys } from './redis-keys.js';
