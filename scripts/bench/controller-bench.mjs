@@ -34,6 +34,7 @@
 //   BENCH_CONTROLLER_STREAM_ONLY=1 …  skip the HTTP-transport runs of parts 1 and 2
 //   BENCH_CONTROLLER_NODE_FLAGS='…'   extra node flags for the controller (e.g. --trace-gc)
 //   BENCH_CONTROLLER_FLEET_TRANSPORT=http …  the fleet long-polls over HTTP instead of streams
+//   BENCH_CONTROLLER_FLEET_STORE=redis …     the fleet's controller keeps its store in Redis
 // Writes scripts/bench/results/controller.json and prints a markdown table.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -67,6 +68,7 @@ export const SETTINGS = {
     idleCpuMs: 5000,
     /** The agent's default; `http` for a long-poll request per agent as JumpScale's agents did. */
     transport: process.env.BENCH_CONTROLLER_FLEET_TRANSPORT ?? 'stream',
+    store: process.env.BENCH_CONTROLLER_FLEET_STORE ?? 'sqlite',
   },
 };
 /** bullmqJobsPerSIssue: what BullMQ did on this machine per issue 5, for a second ratio. */
@@ -360,7 +362,8 @@ async function fleet({ tag, dir }) {
   const s = SETTINGS.fleet;
   const limit = await hardFdLimit();
   if (limit < s.agents + 512) return { skipped: `hard open-file limit ${limit} < ${s.agents + 512}: the controller cannot hold ${s.agents} connections` };
-  const ctl = await startController({ dir, tag, args: ['--poll-timeout', `${s.pollTimeoutS}s`] });
+  const redis = s.store === 'redis' ? await startRedis({ dir, tag }) : null;
+  const ctl = await startController({ dir, tag, args: ['--poll-timeout', `${s.pollTimeoutS}s`], redisUrl: redis ? `redis://127.0.0.1:${redis.port}` : null });
   const fleetProcs = [];
   const client = keepAliveClient(ctl.port);
   let rssMax = 0;
@@ -422,6 +425,7 @@ async function fleet({ tag, dir }) {
     client.destroy();
     await Promise.allSettled(fleetProcs.map((c) => c.stop(15_000)));
     await ctl.close();
+    await redis?.close();
   }
 }
 
