@@ -9,7 +9,7 @@ import { mkdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Logger } from 'pino';
-import { job as jobSchema } from '../protocol/job.js';
+import { job as jobSchema, type Result } from '../protocol/job.js';
 import { Errors } from '../shared/errors.js';
 import type { Backoff } from './backoff.js';
 import { JumpscriptCache } from './commands/jumpscripts.js';
@@ -77,8 +77,13 @@ export function startAgent(config: AgentConfig, opts: AgentOptions): RunningAgen
   const sampler = new ProcSampler();
   const deliveryBackoff = { baseMs: 500, maxMs: 10_000, jitter: 0.3 };
   const delivery = new Delivery(logger, deliveryBackoff);
-  const resultQueues = new Map(
-    [...clients.keys()].map((key) => [key, new ResultQueue({ controller: key, post: (batch) => client(key).results(batch), logger, backoff: deliveryBackoff })]),
+  const resultQueues: Map<string, ResultQueue> = new Map(
+    [...clients.keys()].map((key) => {
+      // Results a controller never took go to the others that are polled: any that shares its store takes them.
+      const others = config.channel.filter((k) => k !== key);
+      const handOver = others.length ? (results: Result[]) => others.forEach((k) => results.forEach((r) => resultQueues.get(k)!.push(r, true))) : undefined;
+      return [key, new ResultQueue({ controller: key, post: (batch) => client(key).results(batch), logger, backoff: deliveryBackoff, ...(handOver ? { handOver } : {}) })];
+    }),
   );
   const reconnectBackoff = opts.reconnectBackoff ?? { baseMs: 500, maxMs: 30_000, jitter: 0.5 };
   const killGraceMs = opts.killGraceMs ?? 5000;

@@ -117,6 +117,26 @@ describe('controllers sharing one Redis (real processes)', () => {
     expect((await b.client.list({ state: 'SUCCESS' })).map((j) => j.job.id).sort()).toEqual(ids);
   });
 
+  it('A dies while the agent runs its job: the result, undeliverable to A, reaches B', async () => {
+    redis = await startRedis();
+    const a = await controller();
+    const b = await controller();
+    const dir = mkdtempSync(join(tmpdir(), 'cox-agent-'));
+    startAgent(dir, { a: a.c.url, b: b.c.url });
+    await waitUntil(async () => '1_10' in (await a.client.listSessions()), 10_000, 'the agent polling');
+    // Its polls are open at both by now.
+    await sleep(300);
+    // Submitted through A, the job goes to the agent's poll waiting at A.
+    const runs = join(dir, 'runs.log');
+    const job = await a.client.submit({ ...node(`require("fs").appendFileSync(${JSON.stringify(runs)}, "x\\n"); setTimeout(() => console.log("done"), 1500)`), gid: 1, nid: 10 });
+    await waitUntil(async () => (await b.client.get(job.job.id)).state === 'RUNNING', 10_000, 'the job to run');
+    expect(await a.c.kill('SIGKILL')).toBeNull();
+    // The agent retries A for ~16 s (its delivery backoff), then hands the result to B.
+    const view = await b.client.wait(job.job.id, 40);
+    expect([view.state, view.results.length, view.results[0]?.streams[0]]).toEqual(['SUCCESS', 1, 'done\n']);
+    expect(readFileSync(runs, 'utf8')).toBe('x\n');
+  }, 60_000);
+
   it('exits at once when Redis cannot be reached, naming it with the password masked', async () => {
     const missing = join(tmpdir(), `cox-no-redis-${process.pid}`, 'redis.sock');
     for (const [url, shown] of [

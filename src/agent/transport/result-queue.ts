@@ -5,7 +5,10 @@
  *
  * A post that gets no answer (or a 5xx, or an answer that does not match the items) is retried
  * with backoff, its results at the head of the queue so they keep their order; each result gives
- * up after `attempts` tries (logged as lost; the controller's own TTL then settles the job).
+ * up after `attempts` tries. What gives up is handed over (`handOver`) to the agent's other
+ * controllers: those that share the dead one's store (Redis) take it, the others refuse it. A
+ * result that was handed over, or has nowhere to go, is logged as lost; the controller's own TTL
+ * then settles the job.
  * Storing a result twice changes nothing on the controller, so a retry after a lost reply is
  * safe. A result the controller refuses (4xx, or a refused item) has been read and would be
  * refused again: it is logged, not retried.
@@ -19,6 +22,8 @@ interface Queued {
   result: Result;
   /** Posts tried so far. */
   tries: number;
+  /** Handed over by another controller's queue: not handed on again. */
+  handedOver: boolean;
 }
 
 export interface ResultQueueOptions {
@@ -29,6 +34,8 @@ export interface ResultQueueOptions {
   backoff: Backoff;
   attempts?: number;
   maxBatch?: number;
+  /** Takes the results this queue gave up on (see above). */
+  handOver?: (results: Result[]) => void;
 }
 
 export class ResultQueue {
@@ -38,8 +45,8 @@ export class ResultQueue {
 
   constructor(private readonly o: ResultQueueOptions) {}
 
-  push(result: Result): void {
-    this.queue.push({ result, tries: 0 });
+  push(result: Result, handedOver = false): void {
+    this.queue.push({ result, tries: 0, handedOver });
     this.flushing ??= this.flush().finally(() => (this.flushing = null));
   }
 
@@ -78,9 +85,15 @@ export class ResultQueue {
     const attempts = this.o.attempts ?? 6;
     const stopping = this.abort.signal.aborted;
     for (const q of batch) q.tries++;
-    const lost = batch.filter((q) => stopping || q.tries >= attempts);
+    const done = batch.filter((q) => stopping || q.tries >= attempts);
+    const passed = this.o.handOver && !stopping ? done.filter((q) => !q.handedOver) : [];
+    const lost = done.filter((q) => !passed.includes(q));
+    if (passed.length > 0) {
+      this.o.logger.warn({ ...facts, jobs: passed.map((q) => q.result.id) }, 'could not deliver the results to the controller; handing them to the other controllers');
+      this.o.handOver!(passed.map((q) => q.result));
+    }
     if (lost.length > 0) this.o.logger.error({ ...facts, jobs: lost.map((q) => q.result.id) }, 'could not deliver the results to the controller; giving up');
-    const again = batch.filter((q) => !lost.includes(q));
+    const again = batch.filter((q) => !done.includes(q));
     if (again.length === 0) return;
     this.queue.unshift(...again);
     await sleep(backoffDelay(this.o.backoff, Math.max(...again.map((q) => q.tries))), this.abort.signal);

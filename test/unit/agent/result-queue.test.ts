@@ -59,4 +59,20 @@ describe('results on their way to a controller', () => {
     await new Promise((r) => setTimeout(r, 50));
     expect(s.posts).toEqual([['bad'], ['refused'], ['lost'], ['lost'], ['lost']]);
   });
+
+  it('hands what it gave up on to the other controllers once, and what they give up on is lost', async () => {
+    const handed: string[][] = [];
+    const mkQueue = (post: () => Promise<BatchOutcome[]>, handOver?: (r: Result[]) => void) =>
+      new ResultQueue({ controller: 'x', logger: pino({ level: 'silent' }), backoff: { baseMs: 1, maxMs: 2, jitter: 0 }, attempts: 2, post, ...(handOver ? { handOver } : {}) });
+    const dead = () => Promise.reject(Errors.UNREACHABLE('ECONNREFUSED'));
+    const other = mkQueue(dead, (r) => handed.push(r.map((x) => `again:${x.id}`)));
+    const origin = mkQueue(dead, (results) => {
+      handed.push(results.map((r) => r.id));
+      for (const r of results) other.push(r, true);
+    });
+    origin.push(mk('a'));
+    await new Promise((r) => setTimeout(r, 50));
+    // Handed over once; the other queue, failing too, does not hand it on again.
+    expect(handed).toEqual([['a']]);
+  });
 });
