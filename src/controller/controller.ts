@@ -7,9 +7,10 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { job as jobSchema, TERMINAL_STATES, type Ack, type AgentEvent, type BatchOutcome, type Job, type JobArgs, type JobState, type Offer, type Result } from '../protocol/job.js';
 import { Errors, type CoxError } from '../shared/errors.js';
+import { uuid7 } from '../shared/uuid7.js';
 import { check } from '../shared/validate.js';
 import { PollHub } from './dispatch/poll-hub.js';
-import { route, type Target } from './dispatch/routing.js';
+import { matchesNode, route, type Target } from './dispatch/routing.js';
 import { Waiters } from './dispatch/waiters.js';
 import { ControllerProcesses } from './processes.js';
 import { nodeName, type JobStore, type JobSummary, type JobView, type NewJob, type NodeKey, type Session } from './store/job-store.js';
@@ -160,7 +161,7 @@ export class Controller {
 
   async submit(req: SubmitRequest, signal?: AbortSignal): Promise<JobView> {
     const job = check(jobSchema, {
-      id: req.id ?? randomUUID(),
+      id: req.id ?? uuid7(),
       cmd: req.cmd,
       gid: req.gid ?? null,
       nid: req.nid ?? null,
@@ -244,10 +245,13 @@ export class Controller {
       }
     }
     const { live, lengths } = await this.#routingFacts();
-    const candidates = live.map((s) => {
-      const name = nodeName(s);
-      return { ...s, idleSince: null, queued: (lengths.get(name) ?? 0) + (this.#routing.get(name) ?? 0) };
-    });
+    // Only the sessions that match become candidates: a submit should not copy the whole fleet.
+    const candidates = live
+      .filter((s) => matchesNode(target, s, s.roles))
+      .map((s) => {
+        const name = nodeName(s);
+        return { ...s, idleSince: null, queued: (lengths.get(name) ?? 0) + (this.#routing.get(name) ?? 0) };
+      });
     return this.#create(job, route(target, candidates));
   }
 

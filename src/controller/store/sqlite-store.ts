@@ -151,7 +151,8 @@ export class SqliteJobStore extends SqliteTelemetry implements JobStore {
         const job = this.#q.jobById.get(id);
         if (!job) return false;
         if (this.#q.ack.run(job.seq, node.gid, node.nid, lease, now).changes === 1) {
-          this.#refresh(job, now, []);
+          // A job with a delivery running is RUNNING, whatever its others do: no need to count them.
+          if (job.state !== 'RUNNING') this.#q.setJobState.run('RUNNING', null, job.seq);
           return true;
         }
         return this.#q.acked.get(job.seq, node.gid, node.nid, lease) !== undefined;
