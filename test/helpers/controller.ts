@@ -23,11 +23,11 @@ export interface ControllerProcess {
   stop: () => Promise<number | null>;
 }
 
-/** `dir` reuses a previous controller's directory (and so its database). */
-export async function startController(args: string[] = [], dir = mkdtempSync(join(tmpdir(), 'cox-ctl-'))): Promise<ControllerProcess> {
+/** `dir` reuses a previous controller's directory (and so its database); `env` is added to ours. */
+export async function startController(args: string[] = [], dir = mkdtempSync(join(tmpdir(), 'cox-ctl-')), env: NodeJS.ProcessEnv = {}): Promise<ControllerProcess> {
   const db = args.includes('--redis') ? undefined : join(dir, 'controller.db');
   const daemonArgs = ['controller', '--port', '0', ...(db ? ['--db', db] : []), '--script-dir', join(dir, 'scripts'), ...args];
-  const { url, proc, output, exited, kill } = await spawnCoxDaemon(daemonArgs, dir, 'controller listening');
+  const { url, proc, output, exited, kill } = await spawnCoxDaemon(daemonArgs, dir, 'controller listening', env);
   const stop = async () => {
     const code = await kill('SIGTERM');
     rmSync(dir, { recursive: true, force: true });

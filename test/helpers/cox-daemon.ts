@@ -13,9 +13,9 @@ export interface CoxDaemon {
   kill: (signal: NodeJS.Signals) => Promise<number | null>;
 }
 
-/** `listening` is the `msg` of the daemon's log line that carries `"url"`. */
-export async function spawnCoxDaemon(args: string[], cwd: string, listening: string): Promise<CoxDaemon> {
-  const proc = spawn(process.execPath, [COX, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+/** `listening` is the `msg` of the daemon's log line that carries `"url"`; `env` is added to ours. */
+export async function spawnCoxDaemon(args: string[], cwd: string, listening: string, env: NodeJS.ProcessEnv = {}): Promise<CoxDaemon> {
+  const proc = spawn(process.execPath, [COX, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
   let out = '';
   proc.stdout!.on('data', (d) => (out += d));
   proc.stderr!.on('data', (d) => (out += d));

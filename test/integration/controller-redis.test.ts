@@ -11,6 +11,7 @@ import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ControllerClient } from '../../src/client/controller-client.js';
 import { startController, type ControllerProcess } from '../helpers/controller.js';
+import { makePki } from '../helpers/controller-certs.js';
 import { COX } from '../helpers/daemon.js';
 import { startRedis, type RedisServer } from '../helpers/redis.js';
 import { waitUntil } from '../helpers/wait.js';
@@ -136,6 +137,32 @@ describe('controllers sharing one Redis (real processes)', () => {
     expect([view.state, view.results.length, view.results[0]?.streams[0]]).toEqual(['SUCCESS', 1, 'done\n']);
     expect(readFileSync(runs, 'utf8')).toBe('x\n');
   }, 60_000);
+
+  it('reaches a Redis over TLS with a password, trusting a private CA from NODE_EXTRA_CA_CERTS, and says why it cannot otherwise', async () => {
+    const pki = makePki();
+    try {
+      redis = await startRedis({ tls: { cert: pki.files.cert, key: pki.files.key, ca: pki.files.ca }, password: 's3cret' });
+      const url = redis.tlsUrl!;
+      const c = await startController(['--redis', url], undefined, { NODE_EXTRA_CA_CERTS: pki.files.ca });
+      controllers.push(c);
+      expect(c.output()).toContain('"redis":"rediss://:***@127.0.0.1:');
+      const client = new ControllerClient({ url: c.url });
+      const nowhere = await client.submit({ ...node('0'), gid: 1, nid: 99 });
+      expect((await client.get(nowhere.job.id)).results[0]!.data).toBe('no matching connected agents');
+
+      const fails = (u: string, env: NodeJS.ProcessEnv) =>
+        run(process.execPath, [COX, 'controller', '--port', '0', '--redis', u], { timeout: 25_000, env: { ...process.env, ...env } }).catch((e: { code: number; stderr: string }) => e) as Promise<{ code: number; stderr: string }>;
+      const untrusted = await fails(url, {});
+      expect(untrusted.code).toBe(1);
+      expect(untrusted.stderr).toContain('cannot connect: self-signed certificate in certificate chain');
+      const wrong = await fails(url.replace('s3cret', 'guess'), { NODE_EXTRA_CA_CERTS: pki.files.ca });
+      expect(wrong.code).toBe(1);
+      expect(wrong.stderr).toContain('cannot connect: WRONGPASS');
+      expect(wrong.stderr + untrusted.stderr).not.toMatch(/s3cret|guess/);
+    } finally {
+      pki.cleanup();
+    }
+  });
 
   it('exits at once when Redis cannot be reached, naming it with the password masked', async () => {
     const missing = join(tmpdir(), `cox-no-redis-${process.pid}`, 'redis.sock');

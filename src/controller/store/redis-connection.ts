@@ -29,8 +29,10 @@ export async function connectRedis(url: string): Promise<Redis> {
   const { url: target, options } = optionsOf(url);
   const client = target ? new Redis(target, options) : new Redis(options);
   // A lost connection shows as failed calls, which the controller logs with their request; the
-  // event alone would only print to stderr. A failed start is reported by connect() below.
-  client.on('error', () => {});
+  // event alone would only print to stderr. At start it says why connect() failed: connect()
+  // itself only says the connection closed (a refused TLS certificate, a wrong password).
+  let why: Error | null = null;
+  client.on('error', (err: Error) => (why = err));
   let timer: NodeJS.Timeout | undefined;
   try {
     await Promise.race([
@@ -41,7 +43,7 @@ export async function connectRedis(url: string): Promise<Redis> {
     ]);
   } catch (err) {
     client.disconnect();
-    throw new Error(`Redis at ${maskRedisUrl(url)}: cannot connect: ${(err as Error).message}`);
+    throw new Error(`Redis at ${maskRedisUrl(url)}: cannot connect: ${((why as Error | null) ?? (err as Error)).message}`);
   } finally {
     clearTimeout(timer);
   }
