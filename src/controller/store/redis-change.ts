@@ -36,8 +36,8 @@ export class Change {
   readonly #read = new Map<string, Stored | null>();
   /** The documents handed out, which the caller changes in place before writing them. */
   readonly #current = new Map<string, unknown>();
-  /** Keys written, each with what derives its index entries from the document before and after. */
-  readonly #written = new Map<string, Indexer | undefined>();
+  /** Keys written, each with what derives its index entries and its fixed properties. */
+  readonly #written = new Map<string, { index: Indexer | undefined; fixed: readonly string[] }>();
   /** Some document was taken from the cache, not read: a change that writes nothing must still check. */
   #cached = false;
   #settled: [key: string, stored: Stored | null][] | null = null;
@@ -63,10 +63,10 @@ export class Change {
       } else missing.push(k);
     }
     if (missing.length > 0) {
-      const rows = await Promise.all(missing.map((k) => this.client.hmget(k, 'v', 'doc')));
+      const rows = await Promise.all(missing.map((k) => this.client.hmget(k, 'v', 'doc', 'fixed')));
       missing.forEach((k, i) => {
-        const [v, json] = rows[i]!;
-        this.#take(k, v != null && json != null ? { v: Number(v), json } : null);
+        const [v, json, fixed] = rows[i]!;
+        this.#take(k, v != null && json != null ? { v: Number(v), json, ...(fixed != null ? { fixed } : {}) } : null);
       });
     }
     return keys.map((k) => this.#current.get(k) as T | null);
@@ -85,7 +85,7 @@ export class Change {
 
   #take(key: string, stored: Stored | null): void {
     this.#read.set(key, stored);
-    this.#current.set(key, stored ? JSON.parse(stored.json) : null);
+    this.#current.set(key, parse(stored));
     this.#checks.push(['ver', key, stored?.v ?? 0]);
   }
 
@@ -95,9 +95,14 @@ export class Change {
    */
   settled(): [key: string, stored: Stored | null][] {
     this.#settled ??= [...this.#read].map(([key, read]) => {
-      if (!this.#written.has(key)) return [key, read];
-      const doc = this.#current.get(key);
-      return [key, doc === null ? null : { v: (read?.v ?? 0) + 1, json: JSON.stringify(doc) }];
+      const written = this.#written.get(key);
+      if (!written) return [key, read];
+      const doc = this.#current.get(key) as Record<string, unknown> | null;
+      if (doc === null) return [key, null];
+      const rest = { ...doc };
+      for (const name of written.fixed) delete rest[name];
+      const fixed = read?.fixed ?? (written.fixed.length ? JSON.stringify(Object.fromEntries(written.fixed.map((n) => [n, doc[n]]))) : undefined);
+      return [key, { v: (read?.v ?? 0) + 1, json: JSON.stringify(rest), ...(fixed !== undefined ? { fixed } : {}) }];
     });
     return this.#settled;
   }
@@ -117,18 +122,19 @@ export class Change {
 
   /** The document as stored before this change, a fresh copy: index upkeep compares it with what is written. */
   original<T>(key: string): T | null {
-    const read = this.#read.get(key);
-    return read ? (JSON.parse(read.json) as T) : null;
+    return parse(this.#read.get(key) ?? null) as T | null;
   }
 
   /**
    * Writes `doc` at `key` at commit (null deletes it), with the index changes `index` derives from
-   * the document as read and as written. The key must have been read first.
+   * the document as read and as written. The properties named `fixed` are written with the first
+   * version only: later versions leave them out, so a large job spec is not sent again with every
+   * change of its state. The key must have been read first.
    */
-  put<T>(key: string, doc: T | null, index?: Indexer<T>): void {
+  put<T>(key: string, doc: T | null, index?: Indexer<T>, fixed: readonly (keyof T & string)[] = []): void {
     if (!this.#read.has(key)) throw new Error(`redis store: ${key} written without being read`);
     this.#current.set(key, doc);
-    this.#written.set(key, index as Indexer | undefined);
+    this.#written.set(key, { index: index as Indexer | undefined, fixed });
   }
 
   /**
@@ -155,10 +161,14 @@ export class Change {
     const ops: (string | number)[][] = [];
     const docs: string[] = [];
     const settled = new Map(this.settled());
-    for (const [key, index] of this.#written) {
+    for (const [key, { index }] of this.#written) {
       const stored = settled.get(key);
       if (!stored) ops.push(['DEL', key]);
-      else ops.push(['HSET', key, 'v', String(stored.v), 'doc', 3 + docs.push(stored.json) - 1]);
+      else {
+        const op: (string | number)[] = ['HSET', key, 'v', String(stored.v), 'doc', 3 + docs.push(stored.json) - 1];
+        if (stored.fixed !== undefined && !this.#read.get(key)?.fixed) op.push('fixed', 3 + docs.push(stored.fixed) - 1);
+        ops.push(op);
+      }
       if (index) ops.push(...index(this.original(key), this.#current.get(key) ?? null).map(strings));
     }
     ops.push(...this.#ops.map(strings));
@@ -171,3 +181,9 @@ export class Change {
   }
 }
 
+/** A stored document as an object, its fixed part put back. */
+function parse(stored: Stored | null): unknown {
+  if (!stored) return null;
+  const doc = JSON.parse(stored.json) as Record<string, unknown>;
+  return stored.fixed === undefined ? doc : Object.assign(doc, JSON.parse(stored.fixed));
+}

@@ -7,7 +7,10 @@
  */
 export interface Stored {
   v: number;
+  /** The document, less its fixed part. */
   json: string;
+  /** Properties written once, with the document's first version, and never again (a job's spec). */
+  fixed?: string;
 }
 
 /** Enough for every job in flight on a busy controller; the oldest entries go first. */

@@ -59,7 +59,7 @@ export class RedisJobStore extends RedisTelemetry implements JobStore {
       if (await change.expectAbsent(key)) throw Errors.DUPLICATE_ID(entry.job.id);
       const doc = newJobDoc(entry, seq, now);
       if (entry.process) await this.processes.insertIn(change, entry.job.id, entry.targets[0]!, entry.process, now);
-      change.put(key, doc, this.#index);
+      this.#put(change, doc);
       for (const d of doc.deliveries) if (d.state === 'QUEUED') change.events.push({ kind: 'work', node: { gid: d.gid, nid: d.nid } });
       if (doc.failure !== null) change.events.push({ kind: 'done', id: doc.job.id });
       return jobView(doc);
@@ -278,12 +278,13 @@ export class RedisJobStore extends RedisTelemetry implements JobStore {
   }
 
   async #read(id: string): Promise<JobDoc | null> {
-    const json = await this.atomic.read((c) => c.hget(this.k.job(id), 'doc'));
-    return json === null ? null : (JSON.parse(json) as JobDoc);
+    const [json, fixed] = await this.atomic.read((c) => c.hmget(this.k.job(id), 'doc', 'fixed'));
+    if (json == null) return null;
+    return Object.assign(JSON.parse(json) as JobDoc, fixed == null ? {} : (JSON.parse(fixed) as Pick<JobDoc, 'job'>));
   }
 
   #put(change: Change, doc: JobDoc): void {
-    change.put(this.k.job(doc.job.id), doc, this.#index);
+    change.put(this.k.job(doc.job.id), doc, this.#index, ['job']);
   }
 
   /** Recomputes the job's state and writes it; a job that just ended emits `done`, and a failed start fails its process. */
