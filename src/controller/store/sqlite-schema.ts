@@ -11,11 +11,16 @@ const DDL = `
 CREATE TABLE IF NOT EXISTS jobs (
   seq      INTEGER PRIMARY KEY AUTOINCREMENT,  -- submission order; never reused
   id       TEXT NOT NULL UNIQUE,
-  spec     TEXT NOT NULL,                      -- the Job, JSON
   state    TEXT NOT NULL,                      -- aggregated over its deliveries
   failure  TEXT,                               -- why it went nowhere (no matching agents)
   created  INTEGER NOT NULL,
   finished INTEGER
+);
+-- The Job as submitted (JSON), written once: apart from the row whose state changes, so a job
+-- with large data does not have it rewritten, or read, with each change of state.
+CREATE TABLE IF NOT EXISTS job_specs (
+  seq  INTEGER PRIMARY KEY,
+  spec TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS jobs_by_state ON jobs(state, seq);
 CREATE INDEX IF NOT EXISTS jobs_finished ON jobs(finished) WHERE finished IS NOT NULL;
@@ -138,5 +143,15 @@ export function openDatabase(path: string): Database.Database {
   db.pragma('synchronous = NORMAL');
   db.pragma('busy_timeout = 5000');
   db.exec(DDL);
+  moveSpecsOut(db);
   return db;
+}
+
+/** A file from before job_specs kept each spec in its jobs row: moved out once, at open. */
+function moveSpecsOut(db: Database.Database): void {
+  const columns = db.prepare<[], { name: string }>("SELECT name FROM pragma_table_info('jobs')").all();
+  if (!columns.some((c) => c.name === 'spec')) return;
+  db.transaction(() => {
+    db.exec('INSERT OR IGNORE INTO job_specs (seq, spec) SELECT seq, spec FROM jobs; ALTER TABLE jobs DROP COLUMN spec;');
+  }).immediate();
 }

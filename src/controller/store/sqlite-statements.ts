@@ -8,7 +8,6 @@ import { verdict } from './verdict.js';
 export interface JobRow {
   seq: number;
   id: string;
-  spec: string;
   state: JobState;
   failure: string | null;
   created: number;
@@ -26,15 +25,17 @@ export type JobStatements = ReturnType<typeof jobStatements>;
 export function jobStatements(db: Database.Database) {
   const p = <P extends unknown[] = unknown[], R = unknown>(sql: string) => db.prepare<P, R>(sql);
   return {
-    insertJob: p('INSERT INTO jobs (id, spec, state, failure, created, finished) VALUES (?, ?, ?, ?, ?, ?)'),
+    insertJob: p('INSERT INTO jobs (id, state, failure, created, finished) VALUES (?, ?, ?, ?, ?)'),
+    insertSpec: p('INSERT INTO job_specs (seq, spec) VALUES (?, ?)'),
+    specOf: p<[number], { spec: string }>('SELECT spec FROM job_specs WHERE seq = ?'),
     insertDelivery: p("INSERT INTO deliveries (seq, gid, nid, urgent, state) VALUES (?, ?, ?, ?, 'QUEUED')"),
     insertOffered: p("INSERT INTO deliveries (seq, gid, nid, urgent, state, lease, lease_expires, offers) VALUES (?, ?, ?, ?, 'OFFERED', ?, ?, 1)"),
     withdraw: p("UPDATE deliveries SET state = 'QUEUED', lease = NULL, lease_expires = NULL, offers = offers - 1 WHERE seq = ? AND gid = ? AND nid = ? AND state = 'OFFERED' AND lease = ?"),
     jobById: p<[string], JobRow>('SELECT * FROM jobs WHERE id = ?'),
     jobBySeq: p<[number], JobRow>('SELECT * FROM jobs WHERE seq = ?'),
-    list: p<[number], JobRow>('SELECT * FROM jobs ORDER BY seq DESC LIMIT ?'),
-    listByState: p<[string, number], JobRow>('SELECT * FROM jobs WHERE state = ? ORDER BY seq DESC LIMIT ?'),
-    // Scans the jobs_by_state index only, never the rows with their (possibly large) specs.
+    list: p<[number], JobRow & { spec: string }>('SELECT j.*, s.spec FROM jobs j JOIN job_specs s ON s.seq = j.seq ORDER BY j.seq DESC LIMIT ?'),
+    listByState: p<[string, number], JobRow & { spec: string }>('SELECT j.*, s.spec FROM jobs j JOIN job_specs s ON s.seq = j.seq WHERE j.state = ? ORDER BY j.seq DESC LIMIT ?'),
+    // Scans the jobs_by_state index only, never the rows.
     jobCounts: p<[], { state: JobState; n: number }>('SELECT state, count(*) AS n FROM jobs GROUP BY state'),
     results: p<[number], { result: string }>('SELECT result FROM deliveries WHERE seq = ? AND result IS NOT NULL ORDER BY gid, nid'),
     delivery: p<[number, number, number], DeliveryRow>('SELECT seq, gid, nid, state, offers FROM deliveries WHERE seq = ? AND gid = ? AND nid = ?'),
@@ -42,7 +43,7 @@ export function jobStatements(db: Database.Database) {
     counts: p<[number], { state: DeliveryState; n: number }>('SELECT state, count(*) AS n FROM deliveries WHERE seq = ? GROUP BY state'),
     setJobState: p('UPDATE jobs SET state = ?, finished = ? WHERE seq = ?'),
     nextQueued: p<[number, number, number], { seq: number; spec: string }>(
-      "SELECT d.seq, j.spec FROM deliveries d JOIN jobs j ON j.seq = d.seq WHERE d.gid = ? AND d.nid = ? AND d.state = 'QUEUED' ORDER BY d.urgent DESC, d.seq LIMIT ?",
+      "SELECT d.seq, s.spec FROM deliveries d JOIN job_specs s ON s.seq = d.seq WHERE d.gid = ? AND d.nid = ? AND d.state = 'QUEUED' ORDER BY d.urgent DESC, d.seq LIMIT ?",
     ),
     offer: p("UPDATE deliveries SET state = 'OFFERED', lease = ?, lease_expires = ?, offers = offers + 1 WHERE seq = ? AND gid = ? AND nid = ? AND state = 'QUEUED'"),
     // The lease stays on the running delivery, so the same acknowledgement sent again (its first
@@ -64,13 +65,18 @@ export function jobStatements(db: Database.Database) {
     finishedBefore: p<[number, number], { seq: number }>('SELECT seq FROM jobs WHERE finished IS NOT NULL AND finished < ? LIMIT ?'),
     dropDeliveries: p('DELETE FROM deliveries WHERE seq = ?'),
     dropJob: p('DELETE FROM jobs WHERE seq = ?'),
+    dropSpec: p('DELETE FROM job_specs WHERE seq = ?'),
   };
 }
 
 /** The job with every delivery's result; a job that went nowhere carries the reason as its one result. */
 export function jobView(q: JobStatements, row: JobRow): JobView {
-  const job = JSON.parse(row.spec) as Job;
+  const job = specOf(q, row.seq);
   const results = q.results.all(row.seq).map((r) => JSON.parse(r.result) as Result);
   if (row.failure !== null) results.push(verdict(job, null, 'ERROR', row.failure, row.created));
   return { job, state: row.state, created: row.created, finished: row.finished, results };
+}
+
+export function specOf(q: JobStatements, seq: number): Job {
+  return JSON.parse(q.specOf.get(seq)!.spec) as Job;
 }

@@ -11,7 +11,7 @@ import { leaseVerdicts, lostReason } from '../dispatch/leases.js';
 import type { DeliveryRef, JobStore, JobSummary, JobView, KillOutcome, LeaseSweep, NewJob, NodeKey, Session, StoreEvent } from './job-store.js';
 import { SqliteProcesses } from './sqlite-processes.js';
 import { openDatabase } from './sqlite-schema.js';
-import { jobStatements, jobView, type JobRow } from './sqlite-statements.js';
+import { jobStatements, jobView, specOf, type JobRow } from './sqlite-statements.js';
 import { SqliteTelemetry } from './sqlite-telemetry.js';
 import { GroupCommit, type Outcome } from './group-commit.js';
 import { SqliteTx } from './sqlite-tx.js';
@@ -94,12 +94,13 @@ export class SqliteJobStore extends SqliteTelemetry implements JobStore {
     const failure = failureOf(entry);
     let info;
     try {
-      info = this.#q.insertJob.run(job.id, JSON.stringify(job), failure === null ? 'QUEUED' : 'ERROR', failure, now, failure === null ? null : now);
+      info = this.#q.insertJob.run(job.id, failure === null ? 'QUEUED' : 'ERROR', failure, now, failure === null ? null : now);
     } catch (err) {
       if ((err as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE') throw Errors.DUPLICATE_ID(job.id);
       throw err;
     }
     const seq = Number(info.lastInsertRowid);
+    this.#q.insertSpec.run(seq, JSON.stringify(job));
     if (entry.process) this.processes.insertInTx(job.id, targets[0]!, entry.process, now);
     for (const t of targets) {
       if (entry.offer) {
@@ -233,6 +234,7 @@ export class SqliteJobStore extends SqliteTelemetry implements JobStore {
       const jobs = this.#q.finishedBefore.all(before, limit);
       for (const { seq } of jobs) {
         this.#q.dropDeliveries.run(seq);
+        this.#q.dropSpec.run(seq);
         this.#q.dropJob.run(seq);
       }
       return jobs.length + this.pruneTelemetry(before, limit) + this.processes.pruneInTx(before, limit);
@@ -250,7 +252,7 @@ export class SqliteJobStore extends SqliteTelemetry implements JobStore {
 
   /** Queued and offered deliveries end KILLED; answers the nodes that hold (or may hold) the job. */
   #killUntaken(job: JobRow, why: string, now: number, events: StoreEvent[]): NodeKey[] {
-    const spec = JSON.parse(job.spec) as Job;
+    const spec = specOf(this.#q, job.seq);
     const holders: NodeKey[] = [];
     for (const d of this.#q.deliveriesOf.all(job.seq)) {
       if (d.state === 'QUEUED') this.#end(spec, d, 'KILLED', `${why} before it was delivered`, now);
@@ -263,7 +265,7 @@ export class SqliteJobStore extends SqliteTelemetry implements JobStore {
 
   #endAndRefresh(d: NodeKey & { seq: number }, state: JobState, reason: string, now: number, events: StoreEvent[]): void {
     const job = this.#q.jobBySeq.get(d.seq)!;
-    this.#end(JSON.parse(job.spec) as Job, d, state, reason, now);
+    this.#end(specOf(this.#q, job.seq), d, state, reason, now);
     this.#refresh(job, now, events);
   }
 
