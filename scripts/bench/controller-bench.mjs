@@ -262,8 +262,8 @@ async function throughputCoxswain({ tag, dir, ctl }, transport) {
   }
 }
 
-async function throughputBullmq({ tag, dir, redis }) {
-  const { warmup, jobs, agents: concurrency } = SETTINGS.tp;
+async function throughputBullmq({ tag, dir, redis }, concurrency = SETTINGS.tp.agents) {
+  const { warmup, jobs } = SETTINGS.tp;
   const { Queue } = loadBullmq();
   const name = 'tp';
   const worker = forkBenchChild(WORKER, { tag, cwd: dir });
@@ -478,6 +478,8 @@ export async function main() {
         results.throughput.coxswain = await attempt('throughput, coxswain (stream)', () => throughputCoxswain(ctx, 'stream'));
         if (!process.env.BENCH_CONTROLLER_STREAM_ONLY) results.throughput.coxswain_http = await attempt('throughput, coxswain (HTTP)', () => throughputCoxswain(ctx, 'http'));
         results.throughput.bullmq = await peer('throughput, BullMQ', () => throughputBullmq(ctx));
+        // BullMQ's default: one job at a time per worker. The issue's reference figure looks like this one.
+        results.throughput.bullmq_concurrency_1 = await peer('throughput, BullMQ, concurrency 1', () => throughputBullmq(ctx, 1));
       }
       await ctl.close();
       ctl = null;
@@ -586,6 +588,7 @@ function table(r) {
     ['throughput, Redis store (jobs/s)', cell(r.throughput.coxswain_redis, 'jobs_per_s', 0), cell(r.throughput.bullmq, 'jobs_per_s', 0), rat(ratio(r.throughput.coxswain_redis?.jobs_per_s, r.throughput.bullmq?.jobs_per_s)), ''],
     ['round trip p50 over HTTP, a request per call (ms)', cell(r.round_trip.coxswain_http, 'p50_ms', 3), cell(r.round_trip.bullmq, 'p50_ms', 3), rat(ratio(r.round_trip.coxswain_http?.p50_ms, r.round_trip.bullmq?.p50_ms)), ''],
     ['round trip p99 over HTTP, a request per call (ms)', cell(r.round_trip.coxswain_http, 'p99_ms', 3), cell(r.round_trip.bullmq, 'p99_ms', 3), rat(ratio(r.round_trip.coxswain_http?.p99_ms, r.round_trip.bullmq?.p99_ms)), ''],
+    ['throughput, BullMQ with its default concurrency 1 (jobs/s)', '—', cell(r.throughput.bullmq_concurrency_1, 'jobs_per_s', 0), rat(ratio(r.throughput.coxswain?.jobs_per_s, r.throughput.bullmq_concurrency_1?.jobs_per_s)), ''],
     ['throughput over HTTP, a request per call (jobs/s)', cell(r.throughput.coxswain_http, 'jobs_per_s', 0), cell(r.throughput.bullmq, 'jobs_per_s', 0), rat(ratio(r.throughput.coxswain_http?.jobs_per_s, r.throughput.bullmq?.jobs_per_s)), ''],
     [`${n} agents polling, ${SETTINGS.fleet.ratePerSec} jobs/s to random nids: dispatch p50 (ms)`, cell(f, 'p50_ms', 2), '—', '—', ''],
     [`${n} agents polling, ${SETTINGS.fleet.ratePerSec} jobs/s to random nids: dispatch p99 (ms)`, cell(f, 'p99_ms', 2), '—', '—', met(v.fleet_p99_met, '≤ 50 ms')],
