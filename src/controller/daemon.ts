@@ -9,6 +9,7 @@ import { Controller } from './controller.js';
 import { buildControllerApp, type TlsOptions } from './http/app.js';
 import { checkControllerOptions, DEFAULT_CONTROLLER_DB, type ControllerDaemonOptions } from './options.js';
 import { openStore } from './store/open-store.js';
+import { Notifier } from '../systemd/notify.js';
 import { startSweeper } from './sweeper.js';
 
 /** A hung close must not keep a stopping controller alive. */
@@ -18,6 +19,7 @@ export async function runControllerDaemon(cmd: Command): Promise<void> {
   const opts = cmd.opts<ControllerDaemonOptions>();
   checkControllerOptions(opts);
   const logger = pino({ level: opts.logLevel, base: { component: 'controller' } });
+  const notifier = Notifier.fromEnv(process.env, logger);
   const { store, where } = await openStore(opts.redis ? { redis: opts.redis, prefix: opts.redisPrefix } : { db: opts.db ?? DEFAULT_CONTROLLER_DB });
   const controller = new Controller({ store, logger, pollTimeoutMs: opts.pollTimeout, ttlMs: opts.ttl, ackTimeoutMs: opts.ackTimeout });
   const tls = tlsOptions(opts);
@@ -28,12 +30,15 @@ export async function runControllerDaemon(cmd: Command): Promise<void> {
   const sweeper = startSweeper(controller, { ttlMs: opts.ttl, retentionMs: opts.retention, graceUntil: Date.now() + opts.ttl, intervalMs }, logger);
   const port = (app.server.address() as { port: number }).port;
   logger.info({ url: `${tls ? 'https' : 'http'}://${opts.address}:${port}`, ...where, script_dir: opts.scriptDir }, 'controller listening');
+  // Its unit is Type=notify: systemd counts it started only now, with the store open and the port bound.
+  void notifier.notify('READY=1', 'STATUS=serving agents and clients');
 
   let stopping = false;
   const shutdown = async (why: string) => {
     if (stopping) return;
     stopping = true;
     logger.info({ why }, 'shutting down');
+    await notifier.notify('STOPPING=1', 'STATUS=releasing polls and closing the store');
     setTimeout(() => {
       logger.error('shutdown deadline passed; exiting');
       process.exit(1);

@@ -45,6 +45,13 @@ export function timeoutStopSec(maxGraceMs: number): number {
   return Math.max(MIN_TIMEOUT_STOP_SEC, Math.ceil(maxGraceMs / 1000) + STOP_MARGIN_SEC);
 }
 
+/** When each daemon tells systemd it has started (Type=notify). */
+const READY_WHEN: Record<Component, string> = {
+  hostmanager: 'once every child is launched or re-attached',
+  controller: 'once the store is open and the port bound',
+  agent: 'once its configuration loaded and its pollers run',
+};
+
 export function renderUnit(spec: UnitSpec): string {
   const name = unitName(spec.component);
   const exec = [spec.node, ...NODE_FLAGS[spec.component], spec.main, spec.component, ...spec.args].map(execArg).join(' ');
@@ -65,7 +72,7 @@ export function renderUnit(spec: UnitSpec): string {
       : ['After=network-online.target']),
     '',
     '[Service]',
-    '# READY=1 is sent once every child is launched or re-attached. It is sent by systemd-notify,',
+    `# READY=1 is sent ${READY_WHEN[spec.component]}. It is sent by systemd-notify,`,
     '# a helper process, whose messages only NotifyAccess=all accepts when not running as root.',
     'Type=notify',
     'NotifyAccess=all',

@@ -1,10 +1,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { ControllerClient } from '../../src/client/controller-client.js';
 import { Notifier } from '../../src/systemd/notify.js';
-import { api, scfText, sleepers, startDaemon, type Daemon } from '../helpers/daemon.js';
+import { startController } from '../helpers/controller.js';
+import { api, COX, scfText, sleepers, startDaemon, type Daemon } from '../helpers/daemon.js';
 import { waitUntil } from '../helpers/wait.js';
 
 /**
@@ -99,5 +101,33 @@ describe('sd_notify to a real datagram socket', () => {
     d = undefined;
     await waitUntil(() => listener.messages.length === 2, 5_000, 'STOPPING=1');
     expect(listener.messages[1]).toBe('STOPPING=1\nSTATUS=bringing every child down');
+  });
+
+  it('a controller says READY once it serves and STOPPING when told to stop; an agent says READY once started, and its jobs do not see the socket', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cox-notify-'));
+    const ctlListener = await listen(join(dir, 'controller.sock'));
+    const c = await startController([], undefined, { NOTIFY_SOCKET: join(dir, 'controller.sock') });
+    try {
+      await waitUntil(() => ctlListener.messages.length > 0, 10_000, "the controller's READY=1");
+      expect(ctlListener.messages).toEqual(['READY=1\nSTATUS=serving agents and clients']);
+
+      const agentListener = await listen(join(dir, 'agent.sock'));
+      writeFileSync(join(dir, 'agent.toml'), `[main]\ngid = 1\nnid = 10\nmessage_id_file = "./.mid"\nhistory_file = "./.history"\n\n[controllers.main]\nurl = "${c.url}"\n`);
+      const agent = spawn(process.execPath, [COX, 'agent', '-c', 'agent.toml'], { cwd: dir, stdio: 'ignore', env: { ...process.env, NOTIFY_SOCKET: join(dir, 'agent.sock') } });
+      listeners.push(agent);
+      await waitUntil(() => agentListener.messages.length > 0, 10_000, "the agent's READY=1");
+      expect(agentListener.messages).toEqual(['READY=1\nSTATUS=polling 1 controller(s)']);
+      const client = new ControllerClient({ url: c.url });
+      await waitUntil(async () => '1_10' in (await client.listSessions()), 10_000, 'the agent polling');
+      const job = await client.submit({ cmd: 'execute', args: { name: 'sh', args: ['-c', 'echo "${NOTIFY_SOCKET:-none}"'] }, gid: 1, nid: 10, wait: 10 });
+      expect([job.state, job.results[0]?.streams[0]]).toEqual(['SUCCESS', 'none\n']);
+      const agentExit = new Promise((r) => agent.once('exit', r));
+      agent.kill('SIGTERM');
+      expect(await agentExit).toBe(0);
+      expect(agentListener.messages[1]).toBe('STOPPING=1\nSTATUS=finishing reports');
+    } finally {
+      expect(await c.stop()).toBe(0);
+    }
+    expect(ctlListener.messages[1]).toBe('STOPPING=1\nSTATUS=releasing polls and closing the store');
   });
 });
