@@ -13,11 +13,17 @@ export interface Stored {
   fixed?: string;
 }
 
-/** Enough for every job in flight on a busy controller; the oldest entries go first. */
-const CAPACITY = 20_000;
+/**
+ * Enough for every job in flight on a busy controller, and bounded in size too: jobs with large
+ * data would otherwise hold their data here long after they ended. The oldest entries go first.
+ */
+const DEFAULT_LIMITS = { entries: 20_000, chars: 32 * 1024 * 1024 };
 
 export class DocCache {
   readonly #docs = new Map<string, Stored>();
+  #chars = 0;
+
+  constructor(private readonly limits = DEFAULT_LIMITS) {}
 
   get(key: string): Stored | undefined {
     return this.#docs.get(key);
@@ -25,13 +31,23 @@ export class DocCache {
 
   /** null: the document is gone (deleted, or never was); nothing to keep. */
   set(key: string, stored: Stored | null): void {
-    this.#docs.delete(key);
-    if (stored === null) return;
+    this.forget(key);
+    if (stored === null || size(stored) > this.limits.chars) return;
     this.#docs.set(key, stored);
-    if (this.#docs.size > CAPACITY) this.#docs.delete(this.#docs.keys().next().value!);
+    this.#chars += size(stored);
+    while (this.#docs.size > this.limits.entries || this.#chars > this.limits.chars) this.forget(this.#docs.keys().next().value!);
   }
 
   forget(key: string): void {
+    const gone = this.#docs.get(key);
+    if (!gone) return;
     this.#docs.delete(key);
+    this.#chars -= size(gone);
+  }
+
+  get chars(): number {
+    return this.#chars;
   }
 }
+
+const size = (s: Stored) => s.json.length + (s.fixed?.length ?? 0);

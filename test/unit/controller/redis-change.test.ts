@@ -27,3 +27,18 @@ describe('a change on the Redis store', () => {
     expect(sent).toEqual(['{"state":"RUNNING"}']);
   });
 });
+
+describe('the document cache', () => {
+  it('is bounded in entries and in size, dropping the oldest first, and keeps nothing too large', () => {
+    const cache = new DocCache({ entries: 3, chars: 100 });
+    for (const k of ['a', 'b', 'c', 'd']) cache.set(k, { v: 1, json: 'x'.repeat(10) });
+    expect(['a', 'b', 'c', 'd'].map((k) => cache.get(k) !== undefined)).toEqual([false, true, true, true]);
+    cache.set('big', { v: 1, json: 'y'.repeat(60), fixed: 'z'.repeat(20) });
+    expect(['b', 'c', 'd', 'big'].map((k) => cache.get(k) !== undefined)).toEqual([false, true, true, true]);
+    expect(cache.chars).toBe(100);
+    cache.set('huge', { v: 1, json: 'h'.repeat(101) });
+    expect(cache.get('huge')).toBeUndefined();
+    cache.set('d', null);
+    expect(cache.chars).toBe(90);
+  });
+});
