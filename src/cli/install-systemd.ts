@@ -6,11 +6,15 @@
 import { existsSync, readFileSync, realpathSync, renameSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Command, Option } from 'commander';
+import { Command, CommanderError, Option } from 'commander';
+import { checkControllerCombinations, type ControllerDaemonOptions } from '../controller/options.js';
 import { Errors } from '../shared/errors.js';
 import { loadSiteConfig } from '../site-config/load.js';
 import { COMPONENTS, renderUnit, timeoutStopSec, unitName, type Component } from '../systemd/unit.js';
+import { agentCommand } from './agent.js';
 import { fail } from './connection.js';
+import { controllerCommand } from './controller.js';
+import { hostManagerCommand } from './hostmanager.js';
 
 interface InstallOptions {
   component: Component;
@@ -45,6 +49,7 @@ function install(opts: InstallOptions, extra: string[]): void {
     throw Errors.CONFIG_INVALID(`--user: "${opts.user}" is not a user name`);
   }
   const { args, timeout } = daemonArgs(opts);
+  checkDaemonOptions(opts.component, [...args, ...extra]);
   const text = renderUnit({
     component: opts.component,
     node: process.execPath,
@@ -94,4 +99,21 @@ function daemonArgs(opts: InstallOptions): { args: string[]; timeout: number } {
     return { args: ['--config', file], timeout: timeoutStopSec(0) };
   }
   return { args: [], timeout: timeoutStopSec(0) };
+}
+
+/**
+ * Parses the daemon's options with the daemon's own parser, so a unit is never installed with a
+ * flag or value it would refuse at every boot. The token is not required here: it may come from
+ * the unit's EnvironmentFile.
+ */
+function checkDaemonOptions(component: Component, args: string[]): void {
+  const daemon = { hostmanager: hostManagerCommand, agent: agentCommand, controller: controllerCommand }[component]();
+  daemon.exitOverride().configureOutput({ writeOut: () => {}, writeErr: () => {} }).action(() => {});
+  try {
+    daemon.parse(args, { from: 'user' });
+  } catch (err) {
+    if (err instanceof CommanderError) throw Errors.CONFIG_INVALID(`${component}: ${err.message.replace(/^error: /, '')}`);
+    throw err;
+  }
+  if (component === 'controller') checkControllerCombinations(daemon.opts<ControllerDaemonOptions>());
 }

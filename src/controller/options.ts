@@ -77,6 +77,11 @@ export function withControllerOptions(cmd: Command): Command {
 export function checkControllerOptions(o: ControllerDaemonOptions): void {
   const loopback = o.address === 'localhost' || o.address === '::1' || o.address.startsWith('127.');
   if (!loopback && !o.token) throw Errors.CONFIG_INVALID(`--address ${o.address} is not loopback: set --token (or COX_TOKEN) so the controller is not open to the network`);
+  checkControllerCombinations(o);
+}
+
+/** The checks that do not depend on the environment the daemon will get (its token may come from there). */
+export function checkControllerCombinations(o: ControllerDaemonOptions): void {
   if (Boolean(o.tlsCert) !== Boolean(o.tlsKey)) throw Errors.CONFIG_INVALID('--tls-cert and --tls-key go together');
   if (o.tlsCa && !o.tlsCert) throw Errors.CONFIG_INVALID('--tls-ca needs --tls-cert and --tls-key (client certificates need HTTPS)');
   if (o.redis && o.db) throw Errors.CONFIG_INVALID('--redis and --db name two stores: give one (--redis also comes from COX_REDIS)');

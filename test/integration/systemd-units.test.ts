@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -83,5 +83,17 @@ describe('cox install-systemd', () => {
     expect((await cox(['--component', 'agent', '--unit-dir', dir])).stderr).toBe('cox: --config <file> is required for --component agent\n');
     expect((await cox(['--component', 'controller', '--site-file', site, '--unit-dir', dir])).stderr).toBe('cox: --site-file is for --component hostmanager\n');
     expect((await cox(['--user', 'bad user', '--unit-dir', dir, '--site-file', site])).stderr).toBe('cox: --user: "bad user" is not a user name\n');
+  });
+
+  it("checks the daemon's own options with the daemon's parser, leaving the token to the environment file", async () => {
+    const { dir } = tempDirs();
+    const controller = (...extra: string[]) => cox(['--component', 'controller', '--unit-dir', dir, '--force', '--', ...extra]);
+    expect(await controller('--bogus')).toMatchObject({ code: 2, stderr: "cox: controller: unknown option '--bogus'\n" });
+    expect((await controller('--redis', 'redis://10.0.0.5', '--db', 'c.db')).stderr).toBe('cox: --redis and --db name two stores: give one (--redis also comes from COX_REDIS)\n');
+    expect((await controller('--tls-cert', 'c.pem')).stderr).toBe('cox: --tls-cert and --tls-key go together\n');
+    expect(existsSync(join(dir, 'coxswain-controller.service'))).toBe(false);
+    // Off loopback without --token: COX_TOKEN may be in /etc/default/coxswain, which the unit reads.
+    expect(await controller('--address', '0.0.0.0', '--redis', 'redis://10.0.0.5')).toMatchObject({ code: 0 });
+    expect(readFileSync(join(dir, 'coxswain-controller.service'), 'utf8')).toContain('controller --address 0.0.0.0 --redis redis://10.0.0.5\n');
   });
 });
