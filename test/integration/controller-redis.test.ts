@@ -164,6 +164,23 @@ describe('controllers sharing one Redis (real processes)', () => {
     }
   });
 
+  it('answers /api/health with 503 COX_STORE_UNAVAILABLE while Redis is gone, so a load balancer skips it', async () => {
+    redis = await startRedis();
+    const a = await controller();
+    const health = async () => {
+      const res = await fetch(`${a.c.url}/api/health`);
+      return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+    };
+    expect(await health()).toEqual({ status: 200, body: { ok: true } });
+    await redis.stop();
+    redis = undefined;
+    const started = Date.now();
+    const down = await health();
+    expect(down.status).toBe(503);
+    expect(down.body).toMatchObject({ code: 'COX_STORE_UNAVAILABLE', message: expect.stringContaining('the store is unavailable: Redis at unix://') });
+    expect(Date.now() - started).toBeLessThan(10_000);
+  });
+
   it('exits at once when Redis cannot be reached, naming it with the password masked', async () => {
     const missing = join(tmpdir(), `cox-no-redis-${process.pid}`, 'redis.sock');
     for (const [url, shown] of [

@@ -9,7 +9,7 @@
  *   GET  /api/sessions             {"<gid>_<nid>": [last_seen_epoch_s, role, ...]} (JumpScale's listSessions)
  *   GET  /api/stats?gid=&nid=      a node's latest stats batch and recent history
  *   POST /api/executeJumpScript    {organization, name, gid?, nid?, role?, args?, timeout?, wait?, queue?}
- *   GET  /api/health               {ok: true}
+ *   GET  /api/health               {ok: true}; 503 COX_STORE_UNAVAILABLE while a shared store does not answer
  * Named processes and resources are under /api/processes and /api/resources (process-routes.ts).
  */
 import type { FastifyInstance } from 'fastify';
@@ -22,7 +22,10 @@ import { executeJumpScriptBody, getQuery, jobParams, listQuery, logsQuery, stats
 export async function clientRoutes(app: FastifyInstance, opts: { controller: Controller; scriptDir: string }): Promise<void> {
   const { controller } = opts;
 
-  app.get('/api/health', async () => ({ ok: true }));
+  app.get('/api/health', async () => {
+    await controller.store.ping();
+    return { ok: true };
+  });
 
   app.post('/api/jobs', async (req, reply) => {
     const body = check(submitBody, req.body, 'body');

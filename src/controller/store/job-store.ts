@@ -163,6 +163,8 @@ export interface JobStore {
   /** Deletes up to `limit` finished jobs, logs, unused scripts and handed-out processes older than `before`. */
   prune(before: number, limit: number): Promise<number>;
 
+  /** Resolves once the store answers; a shared store that does not throws Errors.STORE_UNAVAILABLE. */
+  ping(): Promise<void>;
   /** Listens to changes; returns the unsubscribe function. */
   subscribe(listener: (event: StoreEvent) => void): () => void;
   close(): Promise<void>;

@@ -259,6 +259,10 @@ export class RedisJobStore extends RedisTelemetry implements JobStore {
     return jobs + (await this.pruneTelemetry(before, limit)) + (await this.processes.prune(before, limit));
   }
 
+  async ping(): Promise<void> {
+    await this.atomic.read((c) => c.ping());
+  }
+
   subscribe(listener: (event: StoreEvent) => void): () => void {
     return this.atomic.subscribe(listener);
   }

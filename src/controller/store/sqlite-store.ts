@@ -241,6 +241,9 @@ export class SqliteJobStore extends SqliteTelemetry implements JobStore {
     });
   }
 
+  /** The file is opened at start and served in this process: it answers while the process does. */
+  async ping(): Promise<void> {}
+
   subscribe(listener: (event: StoreEvent) => void): () => void {
     return this.#tx.subscribe(listener);
   }

@@ -170,6 +170,7 @@ describe('Redis store when Redis is down', () => {
       redis.proc.kill('SIGKILL');
       const started = Date.now();
       await expect(store.get('kept')).rejects.toMatchObject({ code: 'COX_STORE_UNAVAILABLE', statusCode: 503 });
+      await expect(store.ping()).rejects.toMatchObject({ code: 'COX_STORE_UNAVAILABLE' });
       await expect(store.get('kept')).rejects.toThrow(/the store is unavailable: Redis at unix:\/\/.*: (no connection|connect ENOENT)/);
       expect(Date.now() - started).toBeLessThan(10_000);
     } finally {

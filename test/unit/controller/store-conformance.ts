@@ -46,6 +46,7 @@ export function storeConformance(name: string, factory: () => Promise<StoreFixtu
     const complete = async (node: NodeKey, result: Result, now: number): Promise<boolean | undefined> => (await store.complete(node, [result], now))[0];
 
     it('stores a job, refuses its id again, and fails at once a job with no target', async () => {
+      await store.ping();
       const view = await store.create({ job: mkJob('j1'), targets: [A] }, T0);
       expect(view).toMatchObject({ state: 'QUEUED', created: T0, finished: null, results: [] });
       await expect(store.create({ job: mkJob('j1'), targets: [B] }, T0)).rejects.toSatisfy((e) => isCoxError(e, Errors.DUPLICATE_ID));
