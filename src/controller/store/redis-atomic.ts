@@ -11,6 +11,7 @@
  * are woken by changes any of them made.
  */
 import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Redis } from 'ioredis';
 import type { StoreEvent } from './job-store.js';
 import { Change, Raced } from './redis-change.js';
@@ -103,6 +104,8 @@ export class RedisAtomic {
 
   async #run<T>(decide: (change: Change) => Promise<T>): Promise<T> {
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+      // Controllers that keep racing for the same documents are spread apart by a random wait.
+      if (attempt >= 2) await sleep(Math.random() * attempt);
       const change = new Change(this.client, attempt === 0 ? this.#cache : null);
       let value: T;
       try {
