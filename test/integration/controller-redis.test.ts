@@ -61,7 +61,7 @@ function startAgent(dir: string, urls: Record<string, string>): ChildProcess {
 const node = (code: string) => ({ cmd: 'execute', args: { name: process.execPath, args: ['-e', code] } });
 
 describe('controllers sharing one Redis (real processes)', () => {
-  it('serves an agent polling A to clients of B: sessions, a job by role waited for, a job fetched from A', async () => {
+  it('serves an agent polling A to clients of B: sessions, a job by role waited for, a job fetched from A, a named process collected once', async () => {
     redis = await startRedis();
     const a = await controller();
     const b = await controller();
@@ -82,6 +82,15 @@ describe('controllers sharing one Redis (real processes)', () => {
     expect((await a.client.get(later.job.id)).job).toEqual(later.job);
     const fetched = await a.client.wait(later.job.id, 10);
     expect([fetched.state, fetched.results.length, fetched.results[0]!.streams[0]]).toEqual(['SUCCESS', 1, 'later\n']);
+
+    // A named process started through B runs on the agent polling A; B's held get_finished is
+    // woken by the end A stored, and hands it out once, for both controllers.
+    const work = mkdtempSync(join(tmpdir(), 'cox-work-'));
+    const finished = b.client.getFinished({ wait: 10 });
+    await b.client.start('1_10', 'three', work, ['/bin/sh', '-c', 'exit 3'], {}, join(work, 'out'), join(work, 'err'));
+    expect(await finished).toEqual([['three', 3]]);
+    expect(await a.client.getFinished()).toEqual([]);
+    rmSync(work, { recursive: true, force: true });
   });
 
   it('SIGKILLed while holding the agent poll, A loses no job: pointed also at B, the agent runs each exactly once', async () => {
