@@ -8,7 +8,7 @@ import { aggregateState, type DeliveryState } from '../dispatch/job-state.js';
 import { nodeName, type JobView, type NewJob, type NodeKey } from './job-store.js';
 import type { Op } from './redis-change.js';
 import { leaseMember, queueScore, type RedisKeys } from './redis-keys.js';
-import { verdict } from './verdict.js';
+import { failureOf, verdict } from './verdict.js';
 
 export interface DeliveryDoc extends NodeKey {
   urgent: boolean;
@@ -34,7 +34,7 @@ export interface JobDoc {
 const WAITING: ReadonlySet<DeliveryState> = new Set(['QUEUED', 'OFFERED']);
 
 export function newJobDoc(entry: NewJob, seq: number, now: number): JobDoc {
-  const failure = entry.targets.length === 0 ? (entry.failure ?? 'no target') : null;
+  const failure = failureOf(entry);
   const deliveries = [...entry.targets]
     .sort((a, b) => a.gid - b.gid || a.nid - b.nid)
     .map((t): DeliveryDoc => ({

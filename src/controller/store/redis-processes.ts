@@ -8,6 +8,7 @@ import { EXIT_LOST, EXIT_NOT_STARTED, type Cores, type ProcessExit, type Process
 import { Errors } from '../../shared/errors.js';
 import { nodeName, type NodeKey } from './job-store.js';
 import type { FinishedProcess, NewProcess, ProcessStore, ProcessView } from './process-store.js';
+import { nodeLostReason, notStartedReason, unknownToAgentReason } from './process-verdicts.js';
 import type { RedisAtomic } from './redis-atomic.js';
 import type { Change, Op } from './redis-change.js';
 import type { JobDoc } from './redis-job-doc.js';
@@ -49,15 +50,14 @@ export class RedisProcesses implements ProcessStore {
   async startFailedIn(change: Change, id: string, state: JobState, result: Result | undefined, now: number): Promise<void> {
     const doc = await change.doc<ProcessDoc>(this.k.process(id));
     if (!doc || doc.exit_code !== null) return;
-    const why = result?.data || result?.critical || '';
-    this.#finish(change, doc, EXIT_NOT_STARTED, `not started: its start ended ${state}${why ? ` (${why})` : ''}`, now, true);
+    this.#finish(change, doc, EXIT_NOT_STARTED, notStartedReason(state, result), now, true);
   }
 
   /** The node was lost: its unfinished processes end lost. Answers those whose start it never took. */
   async loseNodeIn(change: Change, node: NodeKey, now: number): Promise<string[]> {
     const untaken: string[] = [];
     for (const { doc, start } of await this.#unfinishedOn(change, node)) {
-      this.#finish(change, doc, EXIT_LOST, `agent ${nodeName(node)} lost: not seen within the TTL; exit status unknown`, now, true);
+      this.#finish(change, doc, EXIT_LOST, nodeLostReason(node), now, true);
       if (notTaken(start)) untaken.push(doc.id);
     }
     return untaken;
@@ -145,7 +145,7 @@ export class RedisProcesses implements ProcessStore {
     return this.atomic.run(async (change) => {
       const lost = (await this.#unfinishedOn(change, node)).filter(({ doc, start }) => !notTaken(start) && !knows.has(doc.id));
       for (const { doc } of lost) {
-        this.#finish(change, doc, EXIT_LOST, `agent ${nodeName(node)} does not know it (it restarted, or never heard that its start was taken); exit status unknown`, now, true);
+        this.#finish(change, doc, EXIT_LOST, unknownToAgentReason(node), now, true);
       }
       return lost.map(({ doc }) => doc.id);
     });

@@ -17,6 +17,7 @@ import { RedisAtomic } from './redis-atomic.js';
 import type { Change } from './redis-change.js';
 import { connectRedis } from './redis-connection.js';
 import { deliveryOf, endDelivery, jobIndexOps, jobView, newJobDoc, refreshState, type DeliveryDoc, type JobDoc } from './redis-job-doc.js';
+import { KILLED, untakenReason, WITHDRAWN_WITH_NODE } from './verdict.js';
 import { parseLeaseMember, redisKeys, type RedisKeys } from './redis-keys.js';
 import { RedisProcesses } from './redis-processes.js';
 import { RedisTelemetry } from './redis-telemetry.js';
@@ -182,7 +183,7 @@ export class RedisJobStore extends RedisTelemetry implements JobStore {
     return this.atomic.run(async (change) => {
       const doc = await change.doc<JobDoc>(this.k.job(id));
       if (!doc) return null;
-      const holders = await this.#killUntaken(change, doc, 'killed', now);
+      const holders = await this.#killUntaken(change, doc, KILLED, now);
       return { view: jobView(doc), holders };
     });
   }
@@ -208,10 +209,7 @@ export class RedisJobStore extends RedisTelemetry implements JobStore {
     if (names.length === 0) return [];
     const roles = await this.atomic.read((c) => c.hmget(this.k.sessions, ...names));
     return names
-      .map((name, i) => {
-        const [gid, nid] = name.split('_').map(Number) as [number, number];
-        return { gid, nid, roles: JSON.parse(roles[i] ?? '[]') as string[], lastSeen: Number(seen[2 * i + 1]) };
-      })
+      .map((name, i) => ({ ...nodeOf(name), roles: JSON.parse(roles[i] ?? '[]') as string[], lastSeen: Number(seen[2 * i + 1]) }))
       .sort((a, b) => a.gid - b.gid || a.nid - b.nid);
   }
 
@@ -225,8 +223,7 @@ export class RedisJobStore extends RedisTelemetry implements JobStore {
       const stale = await this.atomic.client.zrangebyscore(this.k.seen, '-inf', `(${before}`, 'LIMIT', 0, limit);
       const lost: NodeKey[] = [];
       for (const name of stale) {
-        const [gid, nid] = name.split('_').map(Number) as [number, number];
-        const node = { gid, nid };
+        const node = nodeOf(name);
         lost.push(node);
         // A node that polled meanwhile (through any controller) is not lost after all.
         change.check(['below', this.k.seen, name, before]);
@@ -235,7 +232,7 @@ export class RedisJobStore extends RedisTelemetry implements JobStore {
         // A process reported lost must not start when its node comes back.
         for (const id of await this.processes.loseNodeIn(change, node, now)) {
           const doc = await change.doc<JobDoc>(this.k.job(id));
-          if (doc) await this.#killUntaken(change, doc, 'withdrawn with its lost agent', now);
+          if (doc) await this.#killUntaken(change, doc, WITHDRAWN_WITH_NODE, now);
         }
         const running = await this.atomic.client.smembers(this.k.running(name));
         for (const doc of await change.docs<JobDoc>(running.map(this.k.job))) {
@@ -305,10 +302,15 @@ export class RedisJobStore extends RedisTelemetry implements JobStore {
     const holders: NodeKey[] = [];
     for (const d of doc.deliveries) {
       if (d.state === 'OFFERED' || d.state === 'RUNNING') holders.push({ gid: d.gid, nid: d.nid });
-      if (d.state === 'QUEUED') endDelivery(doc, d, 'KILLED', `${why} before it was delivered`, now);
-      if (d.state === 'OFFERED') endDelivery(doc, d, 'KILLED', `${why} while offered to the agent`, now);
+      if (d.state === 'QUEUED' || d.state === 'OFFERED') endDelivery(doc, d, 'KILLED', untakenReason(why, d.state), now);
     }
     await this.#refresh(change, doc, now);
     return holders;
   }
+}
+
+/** A node key back from the `<gid>_<nid>` the store wrote itself. */
+function nodeOf(name: string): NodeKey {
+  const [gid, nid] = name.split('_').map(Number) as [number, number];
+  return { gid, nid };
 }

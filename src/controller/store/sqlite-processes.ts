@@ -9,6 +9,7 @@ import { EXIT_LOST, EXIT_NOT_STARTED, type Cores, type ProcessExit, type Process
 import { Errors } from '../../shared/errors.js';
 import { nodeName, type NodeKey, type StoreEvent } from './job-store.js';
 import type { FinishedProcess, NewProcess, ProcessStore, ProcessView } from './process-store.js';
+import { nodeLostReason, notStartedReason, unknownToAgentReason } from './process-verdicts.js';
 import type { SqliteTx } from './sqlite-tx.js';
 
 interface ProcessRow extends NodeKey {
@@ -67,16 +68,14 @@ export class SqliteProcesses implements ProcessStore {
   startFailedInTx(id: string, state: JobState, resultOf: () => Result | undefined, now: number, events: StoreEvent[]): void {
     const row = this.#q.byId.get(id);
     if (!row || row.exit_code !== null) return;
-    const result = resultOf();
-    const why = result?.data || result?.critical || '';
-    this.#finish(row.id, EXIT_NOT_STARTED, `not started: its start ended ${state}${why ? ` (${why})` : ''}`, now, true, events);
+    this.#finish(row.id, EXIT_NOT_STARTED, notStartedReason(state, resultOf()), now, true, events);
   }
 
   /** The node was lost: its unfinished processes end lost. Answers those whose start it never took. */
   loseNodeInTx(node: NodeKey, now: number, events: StoreEvent[]): string[] {
     const untaken: string[] = [];
     for (const row of this.#q.unfinishedOn.all(node.gid, node.nid)) {
-      this.#finish(row.id, EXIT_LOST, `agent ${nodeName(node)} lost: not seen within the TTL; exit status unknown`, now, true, events);
+      this.#finish(row.id, EXIT_LOST, nodeLostReason(node), now, true, events);
       if (row.start === 'QUEUED' || row.start === 'OFFERED') untaken.push(row.id);
     }
     return untaken;
@@ -132,7 +131,7 @@ export class SqliteProcesses implements ProcessStore {
     const knows = new Set(known);
     return this.tx.run((events) => {
       const lost = this.#q.unfinishedOn.all(node.gid, node.nid).filter((r) => r.start !== 'QUEUED' && r.start !== 'OFFERED' && !knows.has(r.id));
-      for (const r of lost) this.#finish(r.id, EXIT_LOST, `agent ${nodeName(node)} does not know it (it restarted, or never heard that its start was taken); exit status unknown`, now, true, events);
+      for (const r of lost) this.#finish(r.id, EXIT_LOST, unknownToAgentReason(node), now, true, events);
       return lost.map((r) => r.id);
     });
   }

@@ -15,7 +15,7 @@ import { jobStatements, jobView, specOf, type JobRow } from './sqlite-statements
 import { SqliteTelemetry } from './sqlite-telemetry.js';
 import { GroupCommit, type Outcome } from './group-commit.js';
 import { SqliteTx } from './sqlite-tx.js';
-import { verdict } from './verdict.js';
+import { failureOf, KILLED, untakenReason, verdict, WITHDRAWN_WITH_NODE } from './verdict.js';
 
 /**
  * How one write in a group commit fails. `batch`: whatever it throws rolls back the whole batch
@@ -193,7 +193,7 @@ export class SqliteJobStore extends SqliteTelemetry implements JobStore {
   async kill(id: string, now: number): Promise<KillOutcome | null> {
     const holders = this.#tx.run((events) => {
       const job = this.#q.jobById.get(id);
-      return job ? this.#killUntaken(job, 'killed', now, events) : null;
+      return job ? this.#killUntaken(job, KILLED, now, events) : null;
     });
     return holders === null ? null : { view: (await this.get(id))!, holders };
   }
@@ -222,7 +222,7 @@ export class SqliteJobStore extends SqliteTelemetry implements JobStore {
       for (const node of stale) {
         this.#q.dropSession.run(node.gid, node.nid);
         // A process reported lost must not start when its node comes back.
-        for (const id of this.processes.loseNodeInTx(node, now, events)) this.#killUntaken(this.#q.jobById.get(id)!, 'withdrawn with its lost agent', now, events);
+        for (const id of this.processes.loseNodeInTx(node, now, events)) this.#killUntaken(this.#q.jobById.get(id)!, WITHDRAWN_WITH_NODE, now, events);
         for (const d of this.#q.runningOn.all(node.gid, node.nid)) this.#endAndRefresh(d, 'ERROR', lostReason(node), now, events);
       }
       return stale.map((n) => ({ gid: n.gid, nid: n.nid }));
@@ -258,8 +258,7 @@ export class SqliteJobStore extends SqliteTelemetry implements JobStore {
     const spec = specOf(this.#q, job.seq);
     const holders: NodeKey[] = [];
     for (const d of this.#q.deliveriesOf.all(job.seq)) {
-      if (d.state === 'QUEUED') this.#end(spec, d, 'KILLED', `${why} before it was delivered`, now);
-      if (d.state === 'OFFERED') this.#end(spec, d, 'KILLED', `${why} while offered to the agent`, now);
+      if (d.state === 'QUEUED' || d.state === 'OFFERED') this.#end(spec, d, 'KILLED', untakenReason(why, d.state), now);
       if (d.state === 'OFFERED' || d.state === 'RUNNING') holders.push({ gid: d.gid, nid: d.nid });
     }
     this.#refresh(job, now, events);
@@ -289,10 +288,6 @@ export class SqliteJobStore extends SqliteTelemetry implements JobStore {
     events.push({ kind: 'done', id: job.id });
     if (state !== 'SUCCESS') this.processes.startFailedInTx(job.id, state, () => jobView(this.#q, job).results[0], now, events);
   }
-}
-
-function failureOf(entry: NewJob): string | null {
-  return entry.targets.length === 0 ? (entry.failure ?? 'no target') : null;
 }
 
 /** A new job has no results yet: its view is known without reading it back. */
