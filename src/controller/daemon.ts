@@ -5,11 +5,11 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import pino from 'pino';
+import { Notifier } from '../systemd/notify.js';
 import { Controller } from './controller.js';
 import { buildControllerApp, type TlsOptions } from './http/app.js';
 import { checkControllerOptions, DEFAULT_CONTROLLER_DB, type ControllerDaemonOptions } from './options.js';
 import { openStore } from './store/open-store.js';
-import { Notifier } from '../systemd/notify.js';
 import { startSweeper } from './sweeper.js';
 
 /** A hung close must not keep a stopping controller alive. */
