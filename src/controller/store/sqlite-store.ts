@@ -81,15 +81,22 @@ export class SqliteJobStore extends SqliteTelemetry implements JobStore {
   }
 
   create(entry: NewJob, now: number): Promise<JobView> {
+    // Serialized before it joins a batch: whatever a job holds, it cannot fail the others' writes.
+    let spec: string;
+    try {
+      spec = JSON.stringify(entry.job);
+    } catch (err) {
+      return Promise.reject(err);
+    }
     // A duplicate id is refused by the first insert, before anything is written; a process's
     // name is checked after the job's row, so that one needs a savepoint to fail alone.
     return this.#write((events) => {
-      this.#insert(entry, now, events);
+      this.#insert(entry, spec, now, events);
       return newJobView(entry, now);
     }, entry.process ? 'savepoint' : 'refusal');
   }
 
-  #insert(entry: NewJob, now: number, events: StoreEvent[]): void {
+  #insert(entry: NewJob, spec: string, now: number, events: StoreEvent[]): void {
     const { job, targets } = entry;
     const failure = failureOf(entry);
     let info;
@@ -100,7 +107,7 @@ export class SqliteJobStore extends SqliteTelemetry implements JobStore {
       throw err;
     }
     const seq = Number(info.lastInsertRowid);
-    this.#q.insertSpec.run(seq, JSON.stringify(job));
+    this.#q.insertSpec.run(seq, spec);
     if (entry.process) this.processes.insertInTx(job.id, targets[0]!, entry.process, now);
     for (const t of targets) {
       if (entry.offer) {

@@ -55,6 +55,7 @@ describe('controller HTTP', () => {
       ['POST', '/1/10/ack', [], /^body: /],
       ['POST', '/1/10/result', [{ id: 'x', gid: 1, nid: 10, cmd: 'x', starttime: 0, time: 0 }], /^body\[0\]\.state: /],
       ['GET', '/1/10/cmd?max=0', undefined, /^query\.max: /],
+      ['POST', '/api/jobs', `{"cmd": "x", "roles": ["a"], "args": {"deep": ${'['.repeat(5000)}${']'.repeat(5000)}}}`, /^body\.args: nested deeper than 64 levels$/],
       ['GET', '/1/10/cmd?max=1001', undefined, /^query\.max: /],
       ['GET', '/1/10/cmd?max=two', undefined, /^query\.max: /],
       ['POST', '/1/10/result', { id: 'x', gid: 1, nid: 10, cmd: 'x', starttime: 0, time: 0 }, /^body\.state: /],
