@@ -5,6 +5,7 @@
  * node's result and fails unless every node succeeded.
  */
 import { Command } from 'commander';
+import { TERMINAL_STATES } from '../protocol/job.js';
 import { waitSeconds } from '../controller/jumpscripts.js';
 import { controllerConnection, integer, printJson, withControllerConnection } from './controller.js';
 import { formatJob } from './jobs.js';
@@ -37,7 +38,7 @@ export function execCommand(): Command {
       if (opts.nid === undefined && opts.role.length === 0) throw new Error('give --nid (with --gid) or --role');
       const { client, json } = controllerConnection(cmd);
       const wait = waitSeconds(opts.wait, opts.timeout);
-      const view = await client.submit({
+      let view = await client.submit({
         cmd: 'execute',
         args: { name: binary, args, queue: opts.queue, max_time: opts.timeout },
         ...(opts.gid !== undefined ? { gid: opts.gid } : {}),
@@ -47,6 +48,8 @@ export function execCommand(): Command {
         ...(opts.id ? { id: opts.id } : {}),
         ...(wait ? { wait } : {}),
       });
+      // One request waits a day at most; a job allowed longer is waited for again.
+      while (opts.wait && !TERMINAL_STATES.has(view.state)) view = await client.wait(view.job.id, waitSeconds(true, 0));
       if (json) printJson(view);
       else process.stdout.write(opts.wait || view.state === 'ERROR' ? formatJob(view) : `${view.job.id}\n`);
       if (view.state === 'ERROR' || (opts.wait && view.state !== 'SUCCESS')) process.exitCode = 1;

@@ -31,14 +31,27 @@ function target(job: JobView['job']): string {
   return job.fanout ? `${where} (fanout)` : where;
 }
 
-/** A job and one block per node's result: state, data, and the output tails when there are any. */
+/**
+ * A job and one block per node's result: state, data, and the output tails when there are any.
+ * Data that is the stdout tail (no result-level message) is shown once, as stdout; data of several
+ * lines gets a block of its own, so it cannot pass for the next node's line.
+ */
 export function formatJob(view: JobView): string {
   const lines = [`${view.job.id}  ${view.job.cmd}  ${view.state}  ${target(view.job)}`];
   for (const r of view.results) {
-    lines.push(`  ${r.gid}_${r.nid}  ${r.state}  ${(r.time / 1000).toFixed(3)} s${r.data ? `  ${r.data}` : ''}`);
-    for (const [label, text] of [['stdout', r.streams[0]], ['stderr', r.streams[1]], ['critical', r.critical]] as const) {
-      if (text.trim()) lines.push(`    ${label}: ${text.trimEnd().split('\n').join('\n      ')}`);
+    const stdout = r.streams[0] ?? '';
+    const data = r.data.trim() && r.data.trimEnd() !== stdout.trimEnd() ? r.data : '';
+    const inline = data && !data.trimEnd().includes('\n') ? `  ${printable(data.trim())}` : '';
+    lines.push(`  ${r.gid}_${r.nid}  ${r.state}  ${(r.time / 1000).toFixed(3)} s${inline}`);
+    const blocks = [['data', inline ? '' : data], ['stdout', stdout], ['stderr', r.streams[1] ?? ''], ['critical', r.critical]] as const;
+    for (const [label, text] of blocks) {
+      if (text.trim()) lines.push(`    ${label}: ${printable(text.trimEnd()).split('\n').join('\n      ')}`);
     }
   }
   return `${lines.join('\n')}\n`;
+}
+
+/** A job's output as text a terminal shows as it is: control characters (escape sequences) spelt out. */
+function printable(text: string): string {
+  return text.replace(/\r\n/g, '\n').replace(/[\x00-\x08\x0b-\x1f\x7f-\x9f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 }

@@ -51,9 +51,12 @@ export async function executeJumpScript(controller: Controller, scriptDir: strin
   return controller.submit({ ...submit, ...(wait > 0 ? { wait } : {}) }, signal);
 }
 
-/** How long a request with `wait` is held: `true` means until the script's timeout has surely passed. */
+/**
+ * How long a request with `wait` is held: `true` means until the script's timeout has surely
+ * passed, and at most a day, the longest wait one request may ask for (callers wait again).
+ */
 export function waitSeconds(wait: boolean | number | undefined, timeout: number): number {
-  if (wait === true) return timeout > 0 ? timeout + WAIT_MARGIN_S : UNBOUNDED_WAIT_S;
+  if (wait === true) return timeout > 0 ? Math.min(timeout + WAIT_MARGIN_S, UNBOUNDED_WAIT_S) : UNBOUNDED_WAIT_S;
   return wait || 0;
 }
 

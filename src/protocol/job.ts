@@ -5,12 +5,19 @@
  */
 import { z } from 'zod';
 
+/** gid and nid: what a path segment of at most 9 digits holds (`/{gid}/{nid}/...`, `<gid>_<nid>`). */
+export const MAX_NODE_NUMBER = 999_999_999;
+
 export const JOB_STATES = ['QUEUED', 'RUNNING', 'SUCCESS', 'ERROR', 'TIMEOUT', 'KILLED', 'UNKNOWN_CMD', 'DUPLICATE_ID'] as const;
 export type JobState = (typeof JOB_STATES)[number];
 export const TERMINAL_STATES: ReadonlySet<JobState> = new Set(['SUCCESS', 'ERROR', 'TIMEOUT', 'KILLED', 'UNKNOWN_CMD', 'DUPLICATE_ID']);
 
 /** Level lists as JumpScale writes them: `"*"`, `"1,2,3"`, `"1-5,20"`, or empty for the default. */
 export const levelList = z.string();
+
+/** The longest wait a Node timer keeps (2^31-1 ms); a longer one would fire at once. */
+export const MAX_TIMER_S = Math.floor((2 ** 31 - 1) / 1000);
+const timerSeconds = (min: number) => z.number().min(min).max(MAX_TIMER_S, { error: `expected at most ${MAX_TIMER_S} seconds (24.8 days)` });
 
 /** `args` of a command; `execute` and extension commands read their own keys from it. */
 export const jobArgs = z.looseObject({
@@ -20,10 +27,10 @@ export const jobArgs = z.looseObject({
   env: z.record(z.string(), z.string()).optional(),
   domain: z.string().optional(),
   /** > 0 kill after that many seconds (TIMEOUT); 0 no limit; -1 long-running, kept in history_file. */
-  max_time: z.number().int().min(-1).default(0),
+  max_time: timerSeconds(-1).int().default(0),
   max_restart: z.number().int().min(0).default(0),
-  recurring_period: z.number().min(0).default(0),
-  stats_interval: z.number().min(0).default(0),
+  recurring_period: timerSeconds(0).default(0),
+  stats_interval: timerSeconds(0).default(0),
   /** Jobs with the same queue run one after another on an agent. */
   queue: z.string().default(''),
   loglevels: levelList.default('*'),

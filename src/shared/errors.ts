@@ -36,7 +36,7 @@ export const Errors = {
   /** A call arrived in a state that cannot take it (e.g. a stopped supervisor). */
   ILLEGAL_STATE: define('COX_ILLEGAL_STATE', 409, (detail: string) => detail),
   /** A request without the token the daemon was started with. */
-  UNAUTHORIZED: define('COX_UNAUTHORIZED', 401, () => 'a valid token is required (Authorization: Bearer <token> or ?token=)'),
+  UNAUTHORIZED: define('COX_UNAUTHORIZED', 401, (how: string) => `a valid token is required (${how})`),
   /** A job was submitted with an id the controller already holds. */
   DUPLICATE_ID: define('COX_DUPLICATE_ID', 409, (id: string) => `job id "${id}" already exists`),
   /** A named process was started on a node where a process of that name is still running. */

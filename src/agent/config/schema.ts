@@ -5,22 +5,27 @@
  * `file:line: key: reason`.
  */
 import { z } from 'zod';
-import { jobArgs } from '../../protocol/job.js';
+import { jobArgs, MAX_NODE_NUMBER, MAX_TIMER_S } from '../../protocol/job.js';
 
 const text = z.string({ error: 'expected a string' });
 const name = text.min(1, { error: 'expected a non-empty string' });
 const int = z.number({ error: 'expected an integer' }).int({ error: 'expected an integer' });
 const positiveInt = int.min(1, { error: 'expected an integer >= 1' });
-const seconds = z.number({ error: 'expected a number of seconds > 0' }).positive({ error: 'expected a number of seconds > 0' });
+const duration = z.number({ error: 'expected a number of seconds > 0' }).positive({ error: 'expected a number of seconds > 0' });
+/** A period the agent sets a timer for. */
+const seconds = duration.max(MAX_TIMER_S, { error: `expected at most ${MAX_TIMER_S} seconds (24.8 days)` });
 const names = z.array(name, { error: 'expected a list of strings' });
 const level = int.min(1, { error: 'expected a level from 1 to 30' }).max(30, { error: 'expected a level from 1 to 30' });
 const levels = z.array(level, { error: 'expected a list of levels ([] for all)' }).default([]);
 /** The seed writes an absent certificate as an empty string. */
 const optionalPath = text.optional().transform((p) => (p === '' ? undefined : p));
 
+/** The controller names a node in its paths with at most 9 digits. */
+const nodeNumber = int.min(0, { error: `expected an integer from 0 to ${MAX_NODE_NUMBER}` }).max(MAX_NODE_NUMBER, { error: `expected an integer from 0 to ${MAX_NODE_NUMBER}` });
+
 const main = z.strictObject({
-  gid: int,
-  nid: int,
+  gid: nodeNumber,
+  nid: nodeNumber,
   max_jobs: positiveInt.default(100),
   message_id_file: name.default('./.mid'),
   history_file: name.default('./.history'),
@@ -75,7 +80,7 @@ const dbLogger = z.strictObject({
   levels,
   /** coxswain extensions: rotation of the SQLite files. */
   max_file_size: positiveInt.default(64 * 1024 * 1024),
-  max_file_age: seconds.default(24 * 3600),
+  max_file_age: duration.default(24 * 3600),
   max_files: positiveInt.default(7),
 });
 

@@ -37,6 +37,7 @@ const JSON_ERRORS = new Set(['FST_ERR_CTP_INVALID_JSON_BODY', 'FST_ERR_CTP_EMPTY
 
 /** Log batches can be large; anything bigger is refused with 413 before it is parsed. */
 const BODY_LIMIT = 16 * 1024 * 1024;
+const MAX_PARAM_LENGTH = 2048;
 
 export async function buildControllerApp(opts: BuildOptions): Promise<FastifyInstance> {
   // Request lines are logged at info; one per poll would drown everything else.
@@ -44,6 +45,8 @@ export async function buildControllerApp(opts: BuildOptions): Promise<FastifyIns
   const app = Fastify({
     loggerInstance: httpLogger as FastifyBaseLogger,
     bodyLimit: BODY_LIMIT,
+    // Job ids are up to 200 characters, more once percent-encoded; Fastify's default is 100.
+    maxParamLength: MAX_PARAM_LENGTH,
     ...(opts.tls ? { https: httpsOptions(opts.tls) } : {}),
   }) as unknown as FastifyInstance;
 

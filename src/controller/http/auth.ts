@@ -32,7 +32,7 @@ export function authorizer(token: string | undefined) {
       if (audience.node && cn === `${audience.node.gid}_${audience.node.nid}`) return null;
       return Errors.FORBIDDEN(`certificate of "${cn}" may not act as node ${audience.gid}_${audience.nid}`);
     }
-    return tokenOk(authorization) ? null : Errors.UNAUTHORIZED();
+    return tokenOk(authorization) ? null : Errors.UNAUTHORIZED('Authorization: Bearer <token>');
   };
 }
 

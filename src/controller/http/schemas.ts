@@ -1,9 +1,10 @@
 /** What the controller's HTTP routes and streams accept; every field is checked before anything is stored. */
 import { z } from 'zod';
-import { jobArgs, JOB_STATES, MAX_BATCH } from '../../protocol/job.js';
+import { jobArgs, JOB_STATES, MAX_BATCH, MAX_NODE_NUMBER } from '../../protocol/job.js';
 
 const id = z.string().min(1).max(200);
-const nodeNumber = z.number().int().min(0).max(2 ** 31 - 1);
+// An agent could never poll for a node its path cannot name.
+const nodeNumber = z.number().int().min(0).max(MAX_NODE_NUMBER);
 /** JumpScale's client sends `null` (None) for "not given". */
 const optionalNode = nodeNumber.nullish().transform((v) => v ?? undefined);
 const role = z.string().min(1).max(100);

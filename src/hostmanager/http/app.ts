@@ -69,7 +69,7 @@ function requireToken(token: string) {
     const bearer = typeof header === 'string' && header.startsWith('Bearer ') ? header.slice(7) : undefined;
     const query = (req.query as { token?: string } | undefined)?.token;
     if (matches(bearer) || matches(query)) return;
-    const err = Errors.UNAUTHORIZED();
+    const err = Errors.UNAUTHORIZED('Authorization: Bearer <token> or ?token=');
     return reply.code(err.statusCode).send({ code: err.code, message: err.message });
   };
 }

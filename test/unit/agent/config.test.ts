@@ -197,6 +197,17 @@ describe('parseAgentConfig on bad files', () => {
     );
   });
 
+  it('refuses node numbers a controller path cannot carry, and periods past what a timer keeps', () => {
+    const text = MINIMAL.replace('nid = 10', 'nid = 1000000000').replace('gid = 1', 'gid = -1') + '\n[stats]\ninterval = 3000000\n';
+    expect(failure(() => parseAgentConfig(text, 'agent.toml'))).toBe(
+      [
+        'agent.toml:2: main.gid: expected an integer from 0 to 999999999',
+        'agent.toml:3: main.nid: expected an integer from 0 to 999999999',
+        'agent.toml:9: stats.interval: expected at most 2147483 seconds (24.8 days)',
+      ].join('\n'),
+    );
+  });
+
   it('names the transport key when it is neither stream nor http', () => {
     expect(failure(() => parseAgentConfig(`${MINIMAL}transport = "pigeon"\n`, 'agent.toml'))).toBe('agent.toml:7: controllers.main.transport: expected "stream" or "http"');
     expect(parseAgentConfig(`${MINIMAL}transport = "http"\n`, 'agent.toml').controllers.main!.transport).toBe('http');

@@ -55,6 +55,9 @@ describe('controller HTTP', () => {
       ['POST', '/1/10/ack', [], /^body: /],
       ['POST', '/1/10/result', [{ id: 'x', gid: 1, nid: 10, cmd: 'x', starttime: 0, time: 0 }], /^body\[0\]\.state: /],
       ['GET', '/1/10/cmd?max=0', undefined, /^query\.max: /],
+      ['POST', '/api/jobs', { cmd: 'x', roles: ['a'], args: { max_time: 2_200_000 } }, /^body\.args\.max_time: expected at most 2147483 seconds/],
+      ['POST', '/api/jobs', { cmd: 'x', roles: ['a'], args: { recurring_period: 3_000_000 } }, /^body\.args\.recurring_period: expected at most/],
+      ['POST', '/api/jobs', { cmd: 'x', gid: 1, nid: 1_000_000_000 }, /^body\.nid: /],
       ['POST', '/api/jobs', `{"cmd": "x", "roles": ["a"], "args": {"deep": ${'['.repeat(5000)}${']'.repeat(5000)}}}`, /^body\.args: nested deeper than 64 levels$/],
       ['GET', '/1/10/cmd?max=1001', undefined, /^query\.max: /],
       ['GET', '/1/10/cmd?max=two', undefined, /^query\.max: /],
@@ -109,6 +112,18 @@ describe('controller HTTP', () => {
     expect([dup.statusCode, dup.json().code]).toEqual([409, 'COX_DUPLICATE_ID']);
   });
 
+  it('serves, kills and lists the logs of a job by an id as long as a submit may give', async () => {
+    const a = await build();
+    const id = `j${'é'.repeat(199)}`;
+    await call(a, 'GET', '/1/10/cmd?timeout=0');
+    expect((await call(a, 'POST', '/api/jobs', { cmd: 'x', nid: 10, id })).statusCode).toBe(201);
+    const path = `/api/jobs/${encodeURIComponent(id)}`;
+    expect((await call(a, 'GET', path)).json()).toMatchObject({ job: { id }, state: 'QUEUED' });
+    expect((await call(a, 'GET', `${path}/logs`)).statusCode).toBe(200);
+    expect((await call(a, 'POST', `${path}/kill`)).statusCode).toBe(200);
+    expect((await call(a, 'GET', path)).json().state).toBe('KILLED');
+  });
+
   it('sends a jumpscript by hash, role winning over nid, and serves its text', async () => {
     const a = await build();
     await call(a, 'GET', '/1/10/cmd?role=ops&timeout=0');
@@ -141,6 +156,8 @@ describe('controller HTTP', () => {
     const a = await build('s3cret');
     const bearer = { authorization: 'Bearer s3cret' };
     expect((await call(a, 'GET', '/api/sessions')).statusCode).toBe(401);
+    // The controller reads the header only: its refusal must not suggest a query parameter.
+    expect((await call(a, 'GET', '/api/sessions?token=s3cret')).json()).toEqual({ code: 'COX_UNAUTHORIZED', message: 'a valid token is required (Authorization: Bearer <token>)' });
     expect((await call(a, 'GET', '/1/10/cmd?timeout=0')).json().code).toBe('COX_UNAUTHORIZED');
     expect((await call(a, 'GET', '/api/sessions', undefined, { authorization: 'Bearer wrong' })).statusCode).toBe(401);
     expect((await call(a, 'GET', '/1/10/cmd?timeout=0', undefined, bearer)).statusCode).toBe(204);
