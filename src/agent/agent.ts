@@ -9,7 +9,7 @@ import { mkdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Logger } from 'pino';
-import { job as jobSchema, type Result } from '../protocol/job.js';
+import { job as jobSchema, TERMINAL_STATES, type Result } from '../protocol/job.js';
 import { Errors } from '../shared/errors.js';
 import type { Backoff } from './backoff.js';
 import { JumpscriptCache } from './commands/jumpscripts.js';
@@ -77,12 +77,14 @@ export function startAgent(config: AgentConfig, opts: AgentOptions): RunningAgen
   const sampler = new ProcSampler();
   const deliveryBackoff = { baseMs: 500, maxMs: 10_000, jitter: 0.3 };
   const delivery = new Delivery(logger, deliveryBackoff);
+  /** A final result a controller answered for: the job is off the agent's books. */
+  const settle = (results: readonly Result[]) => results.forEach((r) => TERMINAL_STATES.has(r.state) && history.markSettled(r.id));
   const resultQueues: Map<string, ResultQueue> = new Map(
     [...clients.keys()].map((key) => {
       // Results a controller never took go to the others that are polled: any that shares its store takes them.
       const others = config.channel.filter((k) => k !== key);
       const handOver = others.length ? (results: Result[]) => others.forEach((k) => results.forEach((r) => resultQueues.get(k)!.push(r, true))) : undefined;
-      return [key, new ResultQueue({ controller: key, post: (batch) => client(key).results(batch), logger, backoff: deliveryBackoff, ...(handOver ? { handOver } : {}) })];
+      return [key, new ResultQueue({ controller: key, post: (batch) => client(key).results(batch), logger, backoff: deliveryBackoff, onAnswered: settle, ...(handOver ? { handOver } : {}) })];
     }),
   );
   const reconnectBackoff = opts.reconnectBackoff ?? { baseMs: 500, maxMs: 30_000, jitter: 0.5 };
@@ -152,6 +154,11 @@ export function startAgent(config: AgentConfig, opts: AgentOptions): RunningAgen
   for (const p of pollers) p.start();
 
   for (const { job, origin } of history.longRunning()) manager.submit(job, origin, false);
+  // Their controllers still hold them RUNNING, and would until this node went silent for the TTL.
+  for (const lost of history.lost()) {
+    const job = jobSchema.parse({ id: lost.id, cmd: lost.cmd || 'unknown', ...node });
+    manager.refuse(job, lost.origin, 'the agent stopped (killed or crashed) while this job ran; how it ended is unknown');
+  }
   for (const task of config.startup) manager.submit(jobSchema.parse({ id: task.id, cmd: task.cmd, args: task.args, ...node }), null, false);
 
   const sampling = setInterval(() => {

@@ -128,7 +128,7 @@ describe('agent jobs', () => {
     expect((await fake.final('tick')).state).toBe('KILLED');
   });
 
-  it('acks a re-offered job again without rerunning it, and does not run a job whose lease expired', async () => {
+  it('acks a re-offered job again without rerunning it (DUPLICATE_ID once it was reported), and does not run a job whose lease expired', async () => {
     const dir = tempDir();
     const log = join(dir, 'spans.log');
     runAgent(dir, agentToml(fake.url));
@@ -146,7 +146,8 @@ describe('agent jobs', () => {
       { id: 'after', ok: true },
     ]);
     expect(readFileSync(log, 'utf8').match(/^start/gm)).toHaveLength(1);
-    expect(fake.results.get('once')).toHaveLength(1);
+    await fake.result('once', (r) => r.state === 'DUPLICATE_ID');
+    expect(fake.results.get('once')!.map((r) => r.state)).toEqual(['SUCCESS', 'DUPLICATE_ID']);
     expect(fake.results.has('late')).toBe(false);
   });
 

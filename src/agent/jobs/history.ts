@@ -1,9 +1,13 @@
 /**
  * `history_file`: what the agent must remember across restarts, as an append-only journal of
  * JSON lines —
- *   {"seen":"<id>"}                     a job id this agent accepted: never run again
+ *   {"taken":"<id>","cmd":"<cmd>","origin":"<ctrl>"}  a job this agent accepted, its result not yet
+ *                                                      taken by a controller
+ *   {"seen":"<id>"}                     a job this agent ran and reported: never run again
  *   {"run":<job>,"origin":"<ctrl>"}     a long-running job (max_time -1): rerun at start
  *   {"done":"<id>"}                     that job finished or was killed: not rerun
+ * A job taken and never settled when the agent starts was running, or its result was still on its
+ * way, when the previous agent died: nobody else will ever say how it ended (`lost()`).
  * One small append per event instead of a rewritten file per job. The journal is compacted into a
  * snapshot (written atomically) at open and whenever it grows well past what it describes, so
  * unlike the original's it never grows without bound; the seen ids are bounded too (oldest out).
@@ -20,9 +24,21 @@ export interface PersistedJob {
   origin: string | null;
 }
 
+/** A job accepted and not yet settled: enough to report how it ended. */
+export interface TakenJob {
+  id: string;
+  cmd: string;
+  origin: string | null;
+}
+
 export class History {
+  /** Ran and reported: bounded, oldest out. */
   private readonly seen = new Set<string>();
+  /** Accepted and not yet reported: as many as the agent holds jobs, so not bounded. */
+  private readonly taken = new Map<string, TakenJob>();
   private readonly live = new Map<string, PersistedJob>();
+  /** Taken by the agent that ran before this one, and never settled. */
+  private readonly orphans: TakenJob[];
   private fd: number;
   private appended = 0;
   /** Lines of the file that could not be read at open (reported once by the caller). */
@@ -34,16 +50,35 @@ export class History {
   ) {
     mkdirSync(path.dirname(file), { recursive: true });
     this.skipped = this.load();
+    // A long-running job is rerun under its id, so it is not lost; its end settles it.
+    this.orphans = [...this.taken.values()].filter((t) => !this.live.has(t.id));
     this.fd = this.compact();
   }
 
   hasSeen(id: string): boolean {
-    return this.seen.has(id);
+    return this.seen.has(id) || this.taken.has(id);
   }
 
-  markSeen(id: string): void {
+  /** Ran and reported already: an offer of this id now is a new job reusing it. */
+  hasSettled(id: string): boolean {
+    return this.seen.has(id) && !this.taken.has(id);
+  }
+
+  markTaken(job: TakenJob): void {
+    this.taken.set(job.id, job);
+    this.append({ taken: job.id, cmd: job.cmd, origin: job.origin });
+  }
+
+  /** A controller took the job's final result: nothing is owed for it any more. */
+  markSettled(id: string): void {
+    if (!this.taken.delete(id)) return;
     this.remember(id);
     this.append({ seen: id });
+  }
+
+  /** Jobs the previous agent took and never reported: they ended with it, unheard. */
+  lost(): TakenJob[] {
+    return this.orphans;
   }
 
   addLongRunning(job: Job, origin: string | null): void {
@@ -71,7 +106,7 @@ export class History {
 
   private append(entry: object): void {
     writeSync(this.fd, `${JSON.stringify(entry)}\n`);
-    if (++this.appended > 2 * (this.seenLimit + this.live.size) + 1000) {
+    if (++this.appended > 2 * (this.seenLimit + this.taken.size + this.live.size) + 1000) {
       closeSync(this.fd);
       this.fd = this.compact();
     }
@@ -79,7 +114,11 @@ export class History {
 
   /** Writes the snapshot and returns a descriptor appending to it. */
   private compact(): number {
-    const lines = [...[...this.seen].map((seen) => ({ seen })), ...[...this.live.values()].map((p) => ({ run: p.job, origin: p.origin }))];
+    const lines = [
+      ...[...this.seen].map((seen) => ({ seen })),
+      ...[...this.taken.values()].map((t) => ({ taken: t.id, cmd: t.cmd, origin: t.origin })),
+      ...[...this.live.values()].map((p) => ({ run: p.job, origin: p.origin })),
+    ];
     writeFileAtomic(this.file, lines.map((l) => `${JSON.stringify(l)}\n`).join(''));
     this.appended = 0;
     return openSync(this.file, 'a');
@@ -97,12 +136,16 @@ export class History {
     for (const line of text.split('\n')) {
       if (line.trim() === '') continue;
       try {
-        const entry = JSON.parse(line) as { seen?: unknown; run?: unknown; origin?: unknown; done?: unknown };
-        if (typeof entry.seen === 'string') this.remember(entry.seen);
+        const entry = JSON.parse(line) as { seen?: unknown; taken?: unknown; cmd?: unknown; run?: unknown; origin?: unknown; done?: unknown };
+        const origin = typeof entry.origin === 'string' ? entry.origin : null;
+        if (typeof entry.seen === 'string') {
+          this.taken.delete(entry.seen);
+          this.remember(entry.seen);
+        } else if (typeof entry.taken === 'string') this.taken.set(entry.taken, { id: entry.taken, cmd: typeof entry.cmd === 'string' ? entry.cmd : '', origin });
         else if (typeof entry.done === 'string') this.live.delete(entry.done);
         else if (entry.run !== undefined) {
           const job = jobSchema.parse(entry.run);
-          this.live.set(job.id, { job, origin: typeof entry.origin === 'string' ? entry.origin : null });
+          this.live.set(job.id, { job, origin });
         } else skipped++;
       } catch {
         skipped++;

@@ -1,9 +1,12 @@
 /**
  * The offers of one poll, each taken at most once: validated, acknowledged together with their
  * leases in one post BEFORE any of them runs (a refused lease means it expired and the
- * controller will offer it elsewhere or again: do not run that one), then remembered as seen in
+ * controller will offer it elsewhere or again: do not run that one), then remembered as taken in
  * the history so that neither a re-offer nor an agent restart runs it a second time. A re-offered
- * id already seen is acknowledged again — the first ack's reply may have been lost — but not rerun.
+ * id still held (running, or its result on its way) is acknowledged again — the first ack's reply
+ * may have been lost — but not rerun. An id this agent ran and reported before is a new job
+ * reusing it (the controller pruned the old one): acknowledged and answered DUPLICATE_ID, so it
+ * ends at once instead of waiting for a result that will never come.
  */
 import type { Logger } from 'pino';
 import { job as jobSchema, offer as offerSchema, type Ack } from '../../protocol/job.js';
@@ -22,9 +25,11 @@ export interface IntakeDeps {
 
 const ACK_ATTEMPTS = 3;
 
-/** An offer to acknowledge; `start` runs it once acknowledged, null when it was taken before. */
+/** An offer to acknowledge; `start` answers it once acknowledged, null when it is held already. */
 interface Taking extends Ack {
   start: (() => void) | null;
+  /** Its command, remembered as taken once acknowledged; null for an answer that only refuses it. */
+  cmd: string | null;
 }
 
 type AckOutcome = 'taken' | 'refused' | 'ambiguous';
@@ -34,13 +39,13 @@ export async function takeOffers(raws: readonly unknown[], client: ControllerCli
   if (items.length === 0) return;
   const outcomes = await ack(client, items);
   const ambiguous: string[] = [];
-  items.forEach(({ id, start }, i) => {
+  items.forEach(({ id, start, cmd }, i) => {
     const outcome = outcomes[i];
     if (outcome === 'ambiguous') ambiguous.push(id);
-    else if (start === null) deps.logger.info({ job: id, controller: client.key }, 'job offered again after it was taken: acknowledged, not run again');
+    else if (start === null) deps.logger.info({ job: id, controller: client.key }, 'job offered again while this agent holds it: acknowledged, not run again');
     else if (outcome === 'refused') deps.logger.warn({ job: id, controller: client.key }, 'lease expired before the acknowledgement: job not run');
     else {
-      deps.history.markSeen(id);
+      if (cmd !== null) deps.history.markTaken({ id, cmd, origin: client.key });
       start();
     }
   });
@@ -58,14 +63,18 @@ function taking(raw: unknown, client: ControllerClient, deps: IntakeDeps): Takin
   const parsed = offerSchema.safeParse(raw);
   if (parsed.success) {
     const { lease, ...job } = parsed.data;
-    return [{ id: job.id, lease, start: deps.history.hasSeen(job.id) ? null : () => deps.manager.submit(job, client.key) }];
+    if (deps.history.hasSettled(job.id)) {
+      const reason = `job id ${job.id} was run by this agent before, and an agent never runs an id twice`;
+      return [{ id: job.id, lease, cmd: null, start: () => deps.manager.refuse(job, client.key, reason, 'DUPLICATE_ID') }];
+    }
+    return [{ id: job.id, lease, cmd: job.cmd, start: deps.history.hasSeen(job.id) ? null : () => deps.manager.submit(job, client.key) }];
   }
   const reason = zodReason('offer', parsed.error);
   const { id, lease, cmd } = (typeof raw === 'object' && raw !== null ? raw : {}) as Record<string, unknown>;
   deps.logger.warn({ controller: client.key, job: id, reason }, 'invalid offer');
   if (typeof id !== 'string' || id === '' || typeof lease !== 'string' || deps.history.hasSeen(id)) return [];
   const job = jobSchema.parse({ id, cmd: typeof cmd === 'string' && cmd !== '' ? cmd : 'invalid' });
-  return [{ id, lease, start: () => deps.manager.refuse(job, client.key, reason) }];
+  return [{ id, lease, cmd: null, start: () => deps.manager.refuse(job, client.key, reason) }];
 }
 
 /**

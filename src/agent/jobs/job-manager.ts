@@ -81,9 +81,9 @@ export class JobManager {
     this.enqueue(t);
   }
 
-  /** Answers ERROR for a job that cannot even be read (the reason names the bad field). */
-  refuse(job: Job, origin: string | null, reason: string): void {
-    this.report(job, origin, verdict('ERROR', reason));
+  /** Answers a job the agent will not run: ERROR for one that cannot even be read (the reason names the bad field). */
+  refuse(job: Job, origin: string | null, reason: string, state: 'ERROR' | 'DUPLICATE_ID' = 'ERROR'): void {
+    this.report(job, origin, verdict(state, reason));
   }
 
   kill(id: string): boolean {

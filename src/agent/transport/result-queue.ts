@@ -36,6 +36,8 @@ export interface ResultQueueOptions {
   maxBatch?: number;
   /** Takes the results this queue gave up on (see above). */
   handOver?: (results: Result[]) => void;
+  /** Told of each result a controller answered for, taken or refused: nothing is owed for it. */
+  onAnswered?: (results: readonly Result[]) => void;
 }
 
 export class ResultQueue {
@@ -71,12 +73,14 @@ export class ResultQueue {
         const facts = { controller, jobs: batch.map((q) => q.result.id), err: (err as Error).message };
         if (status !== null && status < 500) {
           logger.warn(facts, 'the controller refused the results');
+          this.o.onAnswered?.(batch.map((q) => q.result));
           continue;
         }
         await this.retryLater(batch, facts);
         continue;
       }
       for (const o of outcomes) if (!o.ok) logger.warn({ controller, job: o.id, code: o.code, err: o.message }, 'the controller refused the result');
+      this.o.onAnswered?.(batch.map((q) => q.result));
     }
   }
 

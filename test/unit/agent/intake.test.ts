@@ -26,7 +26,7 @@ function setup(answers: ('lost' | boolean[])[]) {
   } as unknown as ControllerClient;
   const manager = {
     submit: (job: { id: string }) => submitted.push(job.id),
-    refuse: (job: { id: string }) => refused.push(job.id),
+    refuse: (job: { id: string }, _origin: string, _reason: string, state = 'ERROR') => refused.push(state === 'ERROR' ? job.id : `${job.id} ${state}`),
   } as unknown as JobManager;
   const deps = { history, manager, logger: pino({ level: 'silent' }) };
   const take = (...ids: string[]) => takeOffers(ids.map((id) => ({ id, cmd: 'ping', lease: `l-${id}` })), client, deps);
@@ -53,6 +53,15 @@ describe('taking the offers of a poll', () => {
     await takeOffers([{ id: 'seen', cmd: 'ping', lease: 'l2' }, { id: 'bad', lease: 'lb', args: 'nope' }, { lease: 'no id' }, { id: 'new', cmd: 'ping', lease: 'ln' }], s.client, s.deps);
     expect(s.posts[1]!.map((a) => a.id)).toEqual(['seen', 'bad', 'new']);
     expect([s.submitted, s.refused]).toEqual([['seen', 'new'], ['bad']]);
+  });
+
+  it('answers DUPLICATE_ID for an id it ran and reported before, instead of holding it silently', async () => {
+    const s = setup([[true], [true]]);
+    await s.take('reused');
+    s.history.markSettled('reused');
+    await s.take('reused');
+    expect(s.posts.map((p) => p.map((a) => a.id))).toEqual([['reused'], ['reused']]);
+    expect([s.submitted, s.refused]).toEqual([['reused'], ['reused DUPLICATE_ID']]);
   });
 
   it('fails like a lost connection when a refusal follows a lost attempt, after running the items taken', async () => {
