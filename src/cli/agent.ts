@@ -6,6 +6,7 @@
  */
 import { Command, Option } from 'commander';
 import pino from 'pino';
+import { LOG_LEVELS } from '../shared/log-levels.js';
 
 const EXIT_RESTART = 75;
 
@@ -13,7 +14,7 @@ export function agentCommand(): Command {
   return new Command('agent')
     .description('run the node agent: long-poll the controllers and run their jobs')
     .requiredOption('-c, --config <file>', 'agent configuration (TOML, agent2 format)')
-    .addOption(new Option('--log-level <level>', 'agent log level').choices(['debug', 'info', 'warn', 'error']).default('info'))
+    .addOption(new Option('--log-level <level>', 'agent log level').choices(LOG_LEVELS).default('info'))
     .action(async (opts: { config: string; logLevel: string }) => {
       // Loaded on use, so the other subcommands start fast.
       const [{ startAgent }, { loadAgentConfig }, { Notifier }] = await Promise.all([import('../agent/agent.js'), import('../agent/config/load.js'), import('../systemd/notify.js')]);

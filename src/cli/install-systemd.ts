@@ -109,11 +109,16 @@ function daemonArgs(opts: InstallOptions): { args: string[]; timeout: number } {
 function checkDaemonOptions(component: Component, args: string[]): void {
   const daemon = { hostmanager: hostManagerCommand, agent: agentCommand, controller: controllerCommand }[component]();
   daemon.exitOverride().configureOutput({ writeOut: () => {}, writeErr: () => {} }).action(() => {});
+  // The daemon reads COX_* variables at boot from the unit's environment, not the installer's.
+  const installers = Object.entries(process.env).filter(([k]) => k.startsWith('COX_'));
+  for (const [k] of installers) delete process.env[k];
   try {
     daemon.parse(args, { from: 'user' });
   } catch (err) {
     if (err instanceof CommanderError) throw Errors.CONFIG_INVALID(`${component}: ${err.message.replace(/^error: /, '')}`);
     throw err;
+  } finally {
+    Object.assign(process.env, Object.fromEntries(installers));
   }
   if (component === 'controller') checkControllerCombinations(daemon.opts<ControllerDaemonOptions>());
 }

@@ -1,7 +1,8 @@
 /** `cox controller` options. Durations are seconds (`0.5`) or carry a unit: `500ms`, `30s`, `5m`, `2h`, `7d`. */
 import { Command, Option } from 'commander';
 import { Errors } from '../shared/errors.js';
-import { isRedisUrl } from './store/redis-url.js';
+import { LOG_LEVELS } from '../shared/log-levels.js';
+import { maskRedisUrl, parseRedisUrl as parseUrl } from './store/redis-url.js';
 
 export interface ControllerDaemonOptions {
   address: string;
@@ -49,7 +50,8 @@ function parsePort(value: string): number {
 }
 
 function parseRedisUrl(value: string): string {
-  if (!isRedisUrl(value)) throw Errors.CONFIG_INVALID(`--redis (or COX_REDIS): "${value}" is not a redis://, rediss:// or unix:// URL`);
+  const target = parseUrl(value);
+  if ('error' in target) throw Errors.CONFIG_INVALID(`--redis (or COX_REDIS): "${maskRedisUrl(value)}": ${target.error}`);
   return value;
 }
 
@@ -58,7 +60,7 @@ export function withControllerOptions(cmd: Command): Command {
     .option('--address <ip>', 'address to listen on (off loopback needs --token)', '127.0.0.1')
     .option('--port <port>', 'HTTP(S) port for agents and clients', parsePort, DEFAULT_CONTROLLER_PORT)
     .option('--db <file>', `SQLite file holding jobs, queues, sessions, logs (default: "${DEFAULT_CONTROLLER_DB}")`)
-    .addOption(new Option('--redis <url>', 'keep them in Redis instead, shared by several controllers: redis://[user:pass@]host:port[/db], rediss://…, unix:///path/redis.sock[?db=N]').env('COX_REDIS').argParser(parseRedisUrl))
+    .addOption(new Option('--redis <url>', 'keep them in Redis instead, shared by several controllers: redis://[user:pass@]host:port[/db], rediss://…, unix:///path/redis.sock[?db=N&password=P]').env('COX_REDIS').argParser(parseRedisUrl))
     .option('--redis-prefix <prefix>', 'prefix of every Redis key: fleets sharing one Redis each take their own', 'cox:')
     .option('--script-dir <dir>', 'jumpscripts: <dir>/<organization>/<name>.<py|sh|js|mjs>', 'jumpscripts')
     .addOption(duration('--poll-timeout', 'longest an agent poll is held before 204', 60_000, '60s'))
@@ -70,7 +72,7 @@ export function withControllerOptions(cmd: Command): Command {
     .option('--tls-key <file>', 'private key of --tls-cert (PEM)')
     .option('--tls-ca <file>', "CA of agents' client certificates (PEM); a certificate's CN must be <gid>_<nid>")
     .option('--require-client-cert', 'refuse connections without a client certificate signed by --tls-ca', false)
-    .option('--log-level <level>', 'pino log level', 'info');
+    .addOption(new Option('--log-level <level>', 'log level').choices(LOG_LEVELS).default('info'));
 }
 
 /** Combinations that would leave the controller open or half-configured are refused at start. */

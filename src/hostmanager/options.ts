@@ -5,6 +5,7 @@
  */
 import { Command, CommanderError, Option } from 'commander';
 import { Errors } from '../shared/errors.js';
+import { LOG_LEVELS } from '../shared/log-levels.js';
 import { DEFAULT_LOG_KEEP, DEFAULT_LOG_MAX_BYTES } from './logs/log-files.js';
 
 export interface HostManagerOptions {
@@ -40,7 +41,7 @@ export function withHostManagerOptions(cmd: Command): Command {
     .option('--port <port>', 'HTTP port (API, OCS /call bridge)', (v: string) => parsePort(v), DEFAULT_PORT)
     .option('--state-dir <dir>', 'where state that survives restarts is kept', '.state')
     .option('--token <token>', 'bearer token required by the API (required off loopback; env COX_TOKEN)', process.env.COX_TOKEN)
-    .option('--log-level <level>', 'pino log level', 'info')
+    .addOption(new Option('--log-level <level>', 'log level').choices(LOG_LEVELS).default('info'))
     .option('--log-max-size <bytes>', "rotate a child's log file at this size (suffix K, M or G: KiB, MiB, GiB)", parseSize, DEFAULT_LOG_MAX_BYTES)
     .option('--log-keep <n>', 'rotated log files kept per child: <id>.log.1 (newest) … <id>.log.<n>', parseCount, DEFAULT_LOG_KEEP);
 }

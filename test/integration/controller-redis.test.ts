@@ -188,6 +188,23 @@ describe('controllers sharing one Redis (real processes)', () => {
     expect(down.status).toBe(503);
     expect(down.body).toMatchObject({ code: 'COX_STORE_UNAVAILABLE', message: expect.stringContaining('the store is unavailable: Redis at unix://') });
     expect(Date.now() - started).toBeLessThan(10_000);
+    // Well into an outage the client's reconnection backoff has grown: calls must still fail fast.
+    await new Promise((r) => setTimeout(r, 6000));
+    const later = Date.now();
+    expect((await health()).status).toBe(503);
+    expect(Date.now() - later).toBeLessThan(2500);
+  });
+
+  it('takes a password and a database over a unix socket, and stops on a database Redis does not have', async () => {
+    redis = await startRedis({ password: 'pw one' });
+    const c = await startController(['--redis', `${redis.url}?db=3&password=pw%20one`]);
+    controllers.push(c);
+    expect(c.output()).toContain('?db=3&password=***');
+    expect(c.output()).not.toContain('pw%20one');
+    const client = new ControllerClient({ url: c.url });
+    expect((await client.submit({ ...node('0'), gid: 1, nid: 99 })).state).toBe('ERROR');
+    const refused = await run(process.execPath, [COX, 'controller', '--port', '0', '--redis', `${redis.url}?db=99&password=pw%20one`], { timeout: 25_000 }).catch((e: { code: number; stderr: string }) => e);
+    expect(refused).toMatchObject({ code: 1, stderr: expect.stringContaining('cannot connect: database 99: ERR DB index is out of range') });
   });
 
   it('exits at once when Redis cannot be reached, naming it with the password masked', async () => {
@@ -206,12 +223,14 @@ describe('controllers sharing one Redis (real processes)', () => {
     }
   });
 
-  it('refuses --redis with an explicit --db, and a URL that is not Redis, naming the flags', async () => {
+  it('refuses --redis with an explicit --db, and a URL that is not Redis or names no database, naming the flags', async () => {
     const refused = (args: string[]) => run(process.execPath, [COX, 'controller', '--port', '0', ...args]).catch((e: { code: number; stderr: string }) => e) as Promise<{ code: number; stderr: string }>;
     const both = await refused(['--redis', 'redis://127.0.0.1:6379', '--db', join(tmpdir(), 'never.db')]);
     expect(both).toMatchObject({ code: 2, stderr: 'cox: --redis and --db name two stores: give one (--redis also comes from COX_REDIS)\n' });
     const http = await refused(['--redis', 'http://127.0.0.1:6379']);
     expect(http).toMatchObject({ code: 2 });
-    expect(http.stderr).toContain('--redis (or COX_REDIS): "http://127.0.0.1:6379" is not a redis://, rediss:// or unix:// URL');
+    expect(http.stderr).toContain('--redis (or COX_REDIS): "http://127.0.0.1:6379": not a redis://, rediss:// or unix:// URL');
+    const db = await refused(['--redis', 'redis://127.0.0.1:6379/abc']);
+    expect(db).toMatchObject({ code: 2, stderr: 'cox: --redis (or COX_REDIS): "redis://127.0.0.1:6379/abc": database "abc" is not a number (0, 1, 2, …)\n' });
   });
 });

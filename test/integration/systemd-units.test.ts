@@ -8,9 +8,9 @@ import { COX, scfText, sleepers } from '../helpers/daemon.js';
 
 const run = promisify(execFile);
 
-async function cox(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+async function cox(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    return { code: 0, ...(await run(process.execPath, [COX, 'install-systemd', ...args])) };
+    return { code: 0, ...(await run(process.execPath, [COX, 'install-systemd', ...args], { env: { ...process.env, ...env } })) };
   } catch (err) {
     const e = err as { code: number; stdout: string; stderr: string };
     return { code: e.code, stdout: e.stdout, stderr: e.stderr };
@@ -91,7 +91,12 @@ describe('cox install-systemd', () => {
     expect(await controller('--bogus')).toMatchObject({ code: 2, stderr: "cox: controller: unknown option '--bogus'\n" });
     expect((await controller('--redis', 'redis://10.0.0.5', '--db', 'c.db')).stderr).toBe('cox: --redis and --db name two stores: give one (--redis also comes from COX_REDIS)\n');
     expect((await controller('--tls-cert', 'c.pem')).stderr).toBe('cox: --tls-cert and --tls-key go together\n');
+    expect((await controller('--log-level', 'verbose')).stderr).toMatch(/^cox: controller: option '--log-level <level>' argument 'verbose' is invalid/);
+    expect((await controller('--redis', 'redis://10.0.0.5/abc')).stderr).toBe('cox: --redis (or COX_REDIS): "redis://10.0.0.5/abc": database "abc" is not a number (0, 1, 2, …)\n');
+    expect((await cox(['--unit-dir', dir, '--site-file', tempDirs().site, '--', '--log-level', 'loud'])).code).toBe(2);
     expect(existsSync(join(dir, 'coxswain-controller.service'))).toBe(false);
+    // The unit does not get the installer's environment: its COX_REDIS does not clash with --db.
+    expect(await cox(['--component', 'controller', '--unit-dir', dir, '--', '--db', '/var/lib/c.db'], { COX_REDIS: 'garbage' })).toMatchObject({ code: 0 });
     // Off loopback without --token: COX_TOKEN may be in /etc/default/coxswain, which the unit reads.
     expect(await controller('--address', '0.0.0.0', '--redis', 'redis://10.0.0.5')).toMatchObject({ code: 0 });
     expect(readFileSync(join(dir, 'coxswain-controller.service'), 'utf8')).toContain('controller --address 0.0.0.0 --redis redis://10.0.0.5\n');

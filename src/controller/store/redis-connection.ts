@@ -1,33 +1,37 @@
 /** Connections to the Redis a controller's store lives in (URL forms: redis-url.ts). */
 import { Redis, type RedisOptions } from 'ioredis';
 import { Errors, isCoxError } from '../../shared/errors.js';
-import { isRedisUrl, maskRedisUrl } from './redis-url.js';
+import { maskRedisUrl, parseRedisUrl, type RedisTarget } from './redis-url.js';
 
 /** How long a controller waits for Redis at start before giving up with an error. */
 const CONNECT_TIMEOUT_MS = 10_000;
 
-function optionsOf(url: string): { url?: string; options: RedisOptions } {
+/** Longest wait between reconnection attempts while Redis is gone. */
+const MAX_RECONNECT_DELAY_MS = 500;
+
+function optionsOf(target: RedisTarget): RedisOptions {
   const options: RedisOptions = {
     lazyConnect: true,
     connectTimeout: CONNECT_TIMEOUT_MS,
     // Calls made in one turn of the event loop go out as one write, as the SQLite store commits
     // them together.
     enableAutoPipelining: true,
-    // While Redis is down a call fails after about 0.75 s of reconnecting (the client's backoff
-    // is 50, 100, 150… ms), as a 503 the agent or client retries, instead of hanging ~20 s.
-    maxRetriesPerRequest: 5,
+    // While Redis is down a call fails after three reconnection attempts, at most ~1.5 s however
+    // long the outage has lasted, as a 503 the agent or client retries. The client's own backoff
+    // grows to 2 s an attempt, which made calls and health checks hang 10–25 s into an outage.
+    retryStrategy: (times) => Math.min(times * 100, MAX_RECONNECT_DELAY_MS),
+    maxRetriesPerRequest: 3,
   };
-  if (!url.startsWith('unix://')) return { url, options };
-  const parsed = new URL(url);
-  const db = parsed.searchParams.get('db');
-  return { options: { ...options, path: decodeURIComponent(parsed.pathname), ...(db ? { db: Number(db) } : {}) } };
+  if (target.kind === 'tcp') return options;
+  return { ...options, path: target.path, ...(target.username ? { username: target.username } : {}), ...(target.password ? { password: target.password } : {}) };
 }
 
 /** A connected client; rejects (and stops retrying) when Redis cannot be reached in time. */
 export async function connectRedis(url: string): Promise<Redis> {
-  if (!isRedisUrl(url)) throw new Error(`${maskRedisUrl(url)}: not a Redis URL (redis://, rediss:// or unix://)`);
-  const { url: target, options } = optionsOf(url);
-  const client = target ? new Redis(target, options) : new Redis(options);
+  const target = parseRedisUrl(url);
+  if ('error' in target) throw new Error(`${maskRedisUrl(url)}: ${target.error}`);
+  const options = optionsOf(target);
+  const client = target.kind === 'tcp' ? new Redis(target.url, { ...options, db: 0 }) : new Redis(options);
   // A lost connection shows as failed calls, which the controller logs with their request; the
   // event alone would only print to stderr. At start it says why connect() failed: connect()
   // itself only says the connection closed (a refused TLS certificate, a wrong password).
@@ -36,14 +40,17 @@ export async function connectRedis(url: string): Promise<Redis> {
   let timer: NodeJS.Timeout | undefined;
   try {
     await Promise.race([
-      client.connect(),
+      // The client would select the database itself, and on a refusal go on in database 0: the
+      // store of another fleet, perhaps. Selected here, a refusal stops the start instead.
+      client.connect().then(() => (target.db > 0 ? client.select(target.db) : undefined)),
       new Promise((_, reject) => {
         timer = setTimeout(() => reject(new Error(`no answer within ${CONNECT_TIMEOUT_MS} ms`)), CONNECT_TIMEOUT_MS);
       }),
     ]);
   } catch (err) {
     client.disconnect();
-    throw new Error(`Redis at ${maskRedisUrl(url)}: cannot connect: ${((why as Error | null) ?? (err as Error)).message}`);
+    const reason = err instanceof Error && err.name === 'ReplyError' ? `database ${target.db}: ${err.message}` : ((why as Error | null) ?? (err as Error)).message;
+    throw new Error(`Redis at ${maskRedisUrl(url)}: cannot connect: ${reason}`);
   } finally {
     clearTimeout(timer);
   }
