@@ -18,8 +18,8 @@ export const EXIT_NOT_STARTED = -1001;
 export const START_PROCESS = 'start_process';
 export const CANCEL_PROCESSES = 'cancel_all_processes';
 
-/** A node is named `<gid>_<nid>` exactly, as listSessions and client certificates name it. */
-export const NODE_NAME = /^(\d{1,9})_(\d{1,9})$/;
+/** A node is named `<gid>_<nid>` exactly, as listSessions and client certificates name it: `1_01` is not `1_1`. */
+export const NODE_NAME = /^(0|[1-9]\d{0,8})_(0|[1-9]\d{0,8})$/;
 
 /** Instance names as MUSCLE3 writes them (`macro`, `micro[3]`), plus a few harmless signs. */
 const NAME = /^[A-Za-z0-9_][A-Za-z0-9_.:@+=,[\]-]{0,199}$/;

@@ -15,6 +15,11 @@ export function nodeLostReason(node: NodeKey): string {
   return `agent ${nodeName(node)} lost: not seen within the TTL; exit status unknown`;
 }
 
+/** Its node was lost before the agent took the start: it certainly never ran. */
+export function nodeLostBeforeStartReason(node: NodeKey): string {
+  return `not started: agent ${nodeName(node)} was lost (not seen within the TTL) before it took the start`;
+}
+
 export function unknownToAgentReason(node: NodeKey): string {
   return `agent ${nodeName(node)} does not know it (it restarted, or never heard that its start was taken); exit status unknown`;
 }

@@ -8,7 +8,7 @@ import { EXIT_LOST, EXIT_NOT_STARTED, type Cores, type ProcessExit, type Process
 import { Errors } from '../../shared/errors.js';
 import { nodeName, type NodeKey } from './job-store.js';
 import type { FinishedProcess, NewProcess, ProcessStore, ProcessView } from './process-store.js';
-import { nodeLostReason, notStartedReason, unknownToAgentReason } from './process-verdicts.js';
+import { nodeLostBeforeStartReason, nodeLostReason, notStartedReason, unknownToAgentReason } from './process-verdicts.js';
 import type { RedisAtomic } from './redis-atomic.js';
 import type { Change, Op } from './redis-change.js';
 import type { JobDoc } from './redis-job-doc.js';
@@ -57,8 +57,11 @@ export class RedisProcesses implements ProcessStore {
   async loseNodeIn(change: Change, node: NodeKey, now: number): Promise<string[]> {
     const untaken: string[] = [];
     for (const { doc, start } of await this.#unfinishedOn(change, node)) {
-      this.#finish(change, doc, EXIT_LOST, nodeLostReason(node), now, true);
-      if (notTaken(start)) untaken.push(doc.id);
+      if (!notTaken(start)) this.#finish(change, doc, EXIT_LOST, nodeLostReason(node), now, true);
+      else {
+        this.#finish(change, doc, EXIT_NOT_STARTED, nodeLostBeforeStartReason(node), now, true);
+        untaken.push(doc.id);
+      }
     }
     return untaken;
   }

@@ -9,7 +9,7 @@ import { EXIT_LOST, EXIT_NOT_STARTED, type Cores, type ProcessExit, type Process
 import { Errors } from '../../shared/errors.js';
 import { nodeName, type NodeKey, type StoreEvent } from './job-store.js';
 import type { FinishedProcess, NewProcess, ProcessStore, ProcessView } from './process-store.js';
-import { nodeLostReason, notStartedReason, unknownToAgentReason } from './process-verdicts.js';
+import { nodeLostBeforeStartReason, nodeLostReason, notStartedReason, unknownToAgentReason } from './process-verdicts.js';
 import type { SqliteTx } from './sqlite-tx.js';
 
 interface ProcessRow extends NodeKey {
@@ -75,8 +75,12 @@ export class SqliteProcesses implements ProcessStore {
   loseNodeInTx(node: NodeKey, now: number, events: StoreEvent[]): string[] {
     const untaken: string[] = [];
     for (const row of this.#q.unfinishedOn.all(node.gid, node.nid)) {
-      this.#finish(row.id, EXIT_LOST, nodeLostReason(node), now, true, events);
-      if (row.start === 'QUEUED' || row.start === 'OFFERED') untaken.push(row.id);
+      const taken = !(row.start === 'QUEUED' || row.start === 'OFFERED');
+      if (taken) this.#finish(row.id, EXIT_LOST, nodeLostReason(node), now, true, events);
+      else {
+        this.#finish(row.id, EXIT_NOT_STARTED, nodeLostBeforeStartReason(node), now, true, events);
+        untaken.push(row.id);
+      }
     }
     return untaken;
   }

@@ -81,18 +81,20 @@ export function processConformance(name: string, factory: () => Promise<StoreFix
       expect((await store.processes.take('k', 100)).map((p) => p.exit_code)).toEqual([3]);
     });
 
-    it('ends a lost node’s processes lost and withdraws the starts it never took; the agent’s word wins until handed out', async () => {
+    it('ends a lost node’s processes lost and the starts it never took not started; the agent’s word wins until handed out', async () => {
       for (const id of ['ran', 'late', 'queued']) await start(id);
       await take();
       await take();
       await store.touch(A, [], T0);
       expect(await store.expireSessions(T0 + 1, T0 + 2, 10)).toEqual([A]);
-      expect(await states()).toEqual({ ran: ['finished', EXIT_LOST], late: ['finished', EXIT_LOST], queued: ['finished', EXIT_LOST] });
+      expect(await states()).toEqual({ ran: ['finished', EXIT_LOST], late: ['finished', EXIT_LOST], queued: ['finished', EXIT_NOT_STARTED] });
       expect((await store.get('queued'))!.state).toBe('KILLED');
       expect(await store.offerNext(A, () => 'l', T0 + 5000, 1)).toEqual([]);
       // `ran`'s real end comes before anything was handed out: it replaces the verdict.
       await store.processes.report(A, [exit('ran', 0)]);
-      expect((await store.processes.take('k1', 100)).map((p) => [p.name, p.exit_code])).toEqual([['late', EXIT_LOST], ['queued', EXIT_LOST], ['ran', 0]]);
+      const first = await store.processes.take('k1', 100);
+      expect(first.map((p) => [p.name, p.exit_code])).toEqual([['late', EXIT_LOST], ['queued', EXIT_NOT_STARTED], ['ran', 0]]);
+      expect(first[1]!.reason).toBe('not started: agent 1_10 was lost (not seen within the TTL) before it took the start');
       // `late`'s comes after it was handed out lost: acknowledged, not handed out again.
       expect(await store.processes.report(A, [exit('late', 4)])).toEqual(['late']);
       expect(await store.processes.take('k2', 100)).toEqual([]);

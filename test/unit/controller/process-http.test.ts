@@ -37,6 +37,7 @@ describe('process API over HTTP', () => {
       [{ ...good, name: '' }, 'body.name: expected 1–200 letters, digits or _ . : @ + = , [ ] - (not starting with a sign)'],
       [{ ...good, env: { 'A=B': 'x' } }, 'body.env.A=B: expected a variable name without = or NUL'],
       [{ ...good, node: 'node1' }, 'body.node: expected a node name <gid>_<nid> as cox sessions lists it, e.g. 1_10; got "node1"'],
+      [{ ...good, node: '1_010' }, 'body.node: expected a node name <gid>_<nid> as cox sessions lists it, e.g. 1_10; got "1_010"'],
       [{ ...good, extra: 1 }, 'body: Unrecognized key: "extra"'],
     ];
     await connect();
