@@ -18,6 +18,10 @@
 //   3. a fleet: 10,000 simulated agents long-polling one controller, each over its own stream
 //      (in a few child processes); jobs to random node ids at a steady rate; dispatch latency
 //      = submit → that agent's poll answered; controller RSS. BullMQ has no counterpart.
+//   4. floors: what bounds parts 1 and 2 here whatever the controller's code does — a bare
+//      message round trip between two processes, and the SQLite store alone doing a job's writes
+//      (lib/floors.mjs). From them, the least a job's round trip can take and the most jobs/s one
+//      core can store, set beside the targets.
 //
 // Agents and the worker run in child processes (lib/controller-agents.mjs, lib/bullmq-worker.mjs),
 // the clients in this one; the controller and redis-server are separate daemons. Everything is
@@ -27,7 +31,7 @@
 //   node scripts/bench/controller-bench.mjs
 //   BENCH_CONTROLLER_QUICK=1 …        smaller counts, for a smoke run
 //   BENCH_CONTROLLER_CPU_PROF=<dir> … the controller writes V8 CPU profiles into <dir>
-//   BENCH_CONTROLLER_ONLY=rt,tp,fleet … run only some parts
+//   BENCH_CONTROLLER_ONLY=rt,tp,fleet,floor … run only some parts
 //   BENCH_CONTROLLER_TP_AGENTS=n …    agents (and BullMQ concurrency) for part 2, default 8
 //   BENCH_CONTROLLER_FLEET_RATE=n …   jobs/s in part 3's measured step, default 100
 //   BENCH_CONTROLLER_KEEP_DIR=1 …     keep the temp dir (controller logs, SQLite files)
@@ -37,6 +41,7 @@
 //   BENCH_CONTROLLER_FLEET_STORE=redis …     the fleet's controller keeps its store in Redis
 // Writes scripts/bench/results/controller.json and prints a markdown table.
 import { mkdirSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -49,6 +54,7 @@ import { isMain, makeTempDir, median, percentile, removeDir, round, run, sleep, 
 const RESULTS = fileURLToPath(new URL('./results/', import.meta.url));
 const AGENTS = fileURLToPath(new URL('./lib/controller-agents.mjs', import.meta.url));
 const WORKER = fileURLToPath(new URL('./lib/bullmq-worker.mjs', import.meta.url));
+const FLOORS = fileURLToPath(new URL('./lib/floors.mjs', import.meta.url));
 const GID = 1;
 
 const quick = Boolean(process.env.BENCH_CONTROLLER_QUICK);
@@ -429,6 +435,44 @@ async function fleet({ tag, dir }) {
   }
 }
 
+// ---------------------------------------------------------------- 4. floors
+
+/**
+ * What bounds parts 1 and 2 on this machine, whatever the controller's code: a bare message round
+ * trip between two processes (lib/floors.mjs echoes), and the controller's SQLite store alone
+ * doing a job's three writes, one commit each (one job in flight) and grouped by 64 (load).
+ */
+async function floors({ tag, dir }) {
+  const { warmup, jobs } = SETTINGS.rt;
+  const child = forkBenchChild(FLOORS, { tag, cwd: dir });
+  const server = net.createServer();
+  try {
+    await new Promise((ok) => server.listen(0, '127.0.0.1', ok));
+    const connected = new Promise((ok) => server.once('connection', ok));
+    child.send({ type: 'echo', port: server.address().port });
+    const [sock] = await Promise.all([connected, child.next('echoing', 10_000)]);
+    sock.setNoDelay(true);
+    const message = `${JSON.stringify({ op: 'ping', id: 1 })}\n`;
+    const ms = [];
+    for (let i = 0; i < warmup + jobs; i++) {
+      const t0 = performance.now();
+      await withTimeout(new Promise((ok) => { sock.once('data', ok); sock.write(message); }), 5000, 'the echo');
+      if (i >= warmup) ms.push(performance.now() - t0);
+    }
+    sock.destroy();
+    const store = {};
+    for (const [key, batch, n] of [['one_at_a_time', 1, jobs], ['batches_of_64', 64, SETTINGS.tp.jobs]]) {
+      child.send({ type: 'store', path: join(dir, `floor-${batch}.db`), batch, jobs: n });
+      const r = await child.next('store', PHASE_LIMIT_MS);
+      store[key] = { batch, jobs: n, cpu_us_per_job: round(r.cpu_us_per_job, 1), wall_us_per_job: round(r.wall_us_per_job, 1) };
+    }
+    return { message_round_trip: latencyStats(ms), store };
+  } finally {
+    server.close();
+    await child.stop();
+  }
+}
+
 // ---------------------------------------------------------------- the run
 
 async function attempt(what, fn) {
@@ -444,7 +488,7 @@ async function attempt(what, fn) {
   }
 }
 
-const only = new Set((process.env.BENCH_CONTROLLER_ONLY ?? 'rt,tp,fleet').split(','));
+const only = new Set((process.env.BENCH_CONTROLLER_ONLY ?? 'rt,tp,fleet,floor').split(','));
 
 export async function main() {
   const startedAt = new Date().toISOString();
@@ -461,7 +505,7 @@ export async function main() {
   const peer = (what, fn) => (peerError ? { error: peerError } : attempt(what, fn));
   const tag = newTag('controller');
   const dir = makeTempDir('controller');
-  const results = { round_trip: {}, throughput: {}, fleet: null };
+  const results = { round_trip: {}, throughput: {}, fleet: null, floors: null };
   let ctl = null;
   let redis = null;
   try {
@@ -497,6 +541,7 @@ export async function main() {
       redis = null;
     }
     if (only.has('fleet')) results.fleet = await attempt(`${SETTINGS.fleet.agents} agents`, () => fleet({ tag, dir }));
+    if (only.has('floor')) results.floors = await attempt('floors', () => floors({ tag, dir }));
   } finally {
     await ctl?.close();
     await redis?.close();
@@ -518,6 +563,7 @@ export async function main() {
       `Transports: "stream" (the headline rows; the agent\'s default) = each simulated agent uses the real agent\'s ControllerClient over its own cox-stream/1 connection, and the client is the typed ControllerClient with transport "stream"; "HTTP" = raw keep-alive HTTP requests for agents and client. The fleet of part 3 polls over ${SETTINGS.fleet.transport === 'stream' ? 'streams' : 'HTTP'}.`,
       'coxswain on Redis (the "Redis store" rows): `cox controller --redis` on the same redis-server as BullMQ, streams, the same simulated agents and client.',
       'BullMQ: redis-server with no persistence (--save \'\' --appendonly no); Worker with a no-op processor in a child process; Queue and QueueEvents in the bench process.',
+      'Floors: a message round trip = one newline-delimited JSON message from the bench process to a child process over 127.0.0.1 TCP (no Nagle) and back; the store alone = dist/\'s SqliteJobStore on a fresh file in a child process, a job\'s three writes (submitted already offered to a waiting poll, acknowledged, ended) with nothing else (the controller itself also parses, validates and answers six messages per job).',
       'Clients (submitters) run in the bench process for both. Round trip: submit {wait} vs queue.add + job.waitUntilFinished(queueEvents). Throughput: submits without waiting, timed from the first submit to the last result stored (agent result accepted / Worker completed event).',
     ],
     ...results,
@@ -548,7 +594,16 @@ function verdicts(r) {
   const tc = r.throughput.coxswain;
   const tb = r.throughput.bullmq;
   const f = r.fleet;
+  const fl = r.floors;
+  // A job is three message round trips (submit/answer, offer/ack, ack's answer/result) and, with
+  // one in flight, three commits one after another; medians added, so a floor, not a prediction.
+  const rtFloor = num(fl?.message_round_trip?.p50_ms) && num(fl?.store?.one_at_a_time?.wall_us_per_job) ? 3 * fl.message_round_trip.p50_ms + fl.store.one_at_a_time.wall_us_per_job / 1000 : null;
+  const tpCeiling = num(fl?.store?.batches_of_64?.cpu_us_per_job) ? 1e6 / fl.store.batches_of_64.cpu_us_per_job : null;
   const v = {
+    rt_p50_floor_ms: rtFloor,
+    rt_p50_floor_ratio: ratio(rtFloor, b?.p50_ms),
+    tp_store_ceiling_jobs_per_s: tpCeiling,
+    tp_store_ceiling_ratio: ratio(tpCeiling, tb?.jobs_per_s),
     rt_p50_ratio: ratio(c?.p50_ms, b?.p50_ms),
     rt_p99_ratio: ratio(c?.p99_ms, b?.p99_ms),
     tp_ratio: ratio(tc?.jobs_per_s, tb?.jobs_per_s),
@@ -558,11 +613,21 @@ function verdicts(r) {
     ...Object.fromEntries(Object.entries(v).map(([k, x]) => [k, round(x, 3)])),
     rt_p50_met: v.rt_p50_ratio === null ? null : v.rt_p50_ratio <= TARGETS.rtRatio,
     rt_p99_met: v.rt_p99_ratio === null ? null : v.rt_p99_ratio <= TARGETS.rtRatio,
+    rt_p50_target_under_floor: v.rt_p50_floor_ratio === null ? null : v.rt_p50_floor_ratio > TARGETS.rtRatio,
+    tp_target_over_ceiling: v.tp_store_ceiling_ratio === null ? null : v.tp_store_ceiling_ratio < TARGETS.tpRatio,
     tp_met: v.tp_ratio === null ? null : v.tp_ratio >= TARGETS.tpRatio,
     // A job that never reached its agent counts as over target.
     fleet_p99_met: f && !f.error && !f.skipped ? f.jobs_arrived >= f.jobs_sent && num(f.p99_ms) && f.p99_ms <= TARGETS.fleetP99Ms : null,
     fleet_rss_met: num(f?.controller_rss_mb?.peak_vmhwm) ? f.controller_rss_mb.peak_vmhwm <= TARGETS.fleetRssMb : null,
   };
+}
+
+/** µs of CPU per job in a throughput run, for the processes in `first` / those in `rest`. */
+function cpuPerJob(run, first, rest) {
+  const pct = run?.cpu_pct_of_a_core;
+  if (!pct || !num(run.jobs_per_s)) return '—';
+  const us = (keys) => Math.round(keys.reduce((sum, k) => sum + (pct[k] ?? 0), 0) * 1e4 / run.jobs_per_s);
+  return `${us(first)} / ${us(rest)}`;
 }
 
 function table(r) {
@@ -575,6 +640,9 @@ function table(r) {
     return num(x?.jobs_sent) && x.jobs_arrived < x.jobs_sent ? `> ${DRAIN_LIMIT_MS / 1000} s (${x.jobs_arrived}/${x.jobs_sent} arrived)` : '—';
   };
   const rat = (x) => (num(x) ? `${x.toFixed(2)}×` : '—');
+  const fl = r.floors;
+  const mrt = fl?.message_round_trip;
+  const reachable = (beyond, target) => (beyond === null ? '' : `target ${target} ${beyond ? '**out of reach** here' : 'within reach'}`);
   const met = (ok, target) => `${ok === null ? 'n/a' : ok ? 'yes' : '**no**'} (${target})`;
   const f = r.fleet;
   const rss = f?.controller_rss_mb ? { v: f.controller_rss_mb.peak_vmhwm } : f;
@@ -590,6 +658,11 @@ function table(r) {
     ['round trip p99 over HTTP, a request per call (ms)', cell(r.round_trip.coxswain_http, 'p99_ms', 3), cell(r.round_trip.bullmq, 'p99_ms', 3), rat(ratio(r.round_trip.coxswain_http?.p99_ms, r.round_trip.bullmq?.p99_ms)), ''],
     ['throughput, BullMQ with its default concurrency 1 (jobs/s)', '—', cell(r.throughput.bullmq_concurrency_1, 'jobs_per_s', 0), rat(ratio(r.throughput.coxswain?.jobs_per_s, r.throughput.bullmq_concurrency_1?.jobs_per_s)), ''],
     ['throughput over HTTP, a request per call (jobs/s)', cell(r.throughput.coxswain_http, 'jobs_per_s', 0), cell(r.throughput.bullmq, 'jobs_per_s', 0), rat(ratio(r.throughput.coxswain_http?.jobs_per_s, r.throughput.bullmq?.jobs_per_s)), ''],
+    ['floor: bare message round trip between two processes, p50 / p99 (ms)', num(mrt?.p50_ms) ? `${mrt.p50_ms.toFixed(3)} / ${mrt.p99_ms.toFixed(3)}` : cell(fl, 'x'), '—', '—', ''],
+    ['floor: SQLite store alone, a job\'s 3 writes committed one by one (µs per job, wall / CPU)', num(fl?.store?.one_at_a_time?.wall_us_per_job) ? `${fl.store.one_at_a_time.wall_us_per_job} / ${fl.store.one_at_a_time.cpu_us_per_job}` : cell(fl, 'x'), '—', '—', ''],
+    ['floor: a job\'s round trip, 3 message round trips + 3 commits (p50, ms)', cell({ v: v.rt_p50_floor_ms }, 'v', 3), cell(r.round_trip.bullmq, 'p50_ms', 3), rat(v.rt_p50_floor_ratio), reachable(v.rt_p50_target_under_floor, '≤ 0.5×')],
+    ['CPU per job in the throughput run, µs: coxswain controller / agents + client; BullMQ redis-server / worker + client', cpuPerJob(r.throughput.coxswain, ['controller'], ['agents', 'bench']), cpuPerJob(r.throughput.bullmq, ['redis'], ['worker', 'bench']), '—', ''],
+    ['ceiling: SQLite store alone on one core, writes grouped by 64 (jobs/s)', cell({ v: v.tp_store_ceiling_jobs_per_s }, 'v', 0), cell(r.throughput.bullmq, 'jobs_per_s', 0), rat(v.tp_store_ceiling_ratio), reachable(v.tp_target_over_ceiling, '≥ 2×')],
     [`${n} agents polling, ${SETTINGS.fleet.ratePerSec} jobs/s to random nids: dispatch p50 (ms)`, cell(f, 'p50_ms', 2), '—', '—', ''],
     [`${n} agents polling, ${SETTINGS.fleet.ratePerSec} jobs/s to random nids: dispatch p99 (ms)`, cell(f, 'p99_ms', 2), '—', '—', met(v.fleet_p99_met, '≤ 50 ms')],
     [`${n} agents polling, ${SETTINGS.fleet.lightRatePerSec} jobs/s (light): dispatch p99 (ms)`, cell(f?.light_load ?? f, 'p99_ms', 2), '—', '—', ''],
@@ -602,7 +675,7 @@ if (isMain(import.meta.url)) {
   installCleanupOnExit();
   const r = await main();
   console.log(`\n${r.table}\n`);
-  for (const [part, peers] of Object.entries({ round_trip: r.round_trip, throughput: r.throughput, fleet: { coxswain: r.fleet } })) {
+  for (const [part, peers] of Object.entries({ round_trip: r.round_trip, throughput: r.throughput, fleet: { coxswain: r.fleet }, floors: { coxswain: r.floors } })) {
     for (const [peer, x] of Object.entries(peers ?? {})) {
       if (x?.error) console.log(`${part} (${peer}) failed: ${x.error}`);
       if (x?.problems?.length) console.log(`${part} (${peer}): ${x.problems.join('; ')}`);
