@@ -11,6 +11,8 @@ export interface ChildrenView {
   instance_id: string;
   manager: { running: boolean; status: string | null; success: boolean | null };
   children: ChildState[];
+  /** The instance-ids the manager supervises once it runs (from the last good SCF), even while it is stopped. */
+  configured: string[];
   config_parse_status: ParseStatus;
 }
 
@@ -33,8 +35,8 @@ export class HostManagerClient {
     return this.http.request('GET', '/api/children');
   }
 
-  logs(instanceId: string, lines = 100): Promise<{ instance_id: string; file: string; lines: string[] }> {
-    return this.http.request('GET', `/api/children/${encodeURIComponent(instanceId)}/logs?lines=${lines}`);
+  async logs(instanceId: string, lines = 100): Promise<{ instance_id: string; file: string; lines: string[] }> {
+    return this.http.request('GET', `/api/children/${childSegment(instanceId)}/logs?lines=${lines}`);
   }
 
   /**
@@ -43,7 +45,7 @@ export class HostManagerClient {
    * closes the stream. Errors before streaming starts are thrown like every other call's.
    */
   async *follow(instanceId: string, lines = 100, signal?: AbortSignal): AsyncGenerator<string> {
-    const url = new URL(`/api/children/${encodeURIComponent(instanceId)}/logs?lines=${lines}&follow=true`, this.opts.url);
+    const url = new URL(`/api/children/${childSegment(instanceId)}/logs?lines=${lines}&follow=true`, this.opts.url);
     let res: Response;
     try {
       res = await fetch(url, { headers: this.opts.token ? { authorization: `Bearer ${this.opts.token}` } : {}, signal: signal ?? null });
@@ -96,4 +98,14 @@ export class HostManagerClient {
     if (started.code !== 0) return started;
     return this.wait('update', 30);
   }
+}
+
+/**
+ * An instance-id as one URL path segment. `.` and `..` are dot-segments, which URL resolution
+ * removes however they are escaped, so the request would reach another route; the SCF loader
+ * refuses them, so no child has them.
+ */
+function childSegment(id: string): string {
+  if (id === '.' || id === '..') throw Errors.NOT_FOUND(`child "${id}"`);
+  return encodeURIComponent(id);
 }

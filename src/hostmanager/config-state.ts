@@ -15,6 +15,11 @@ export interface ConfigStateOptions {
   file: string;
   host?: string;
   now?: () => number;
+  /**
+   * Throws what the daemon would refuse at its next start in a config that loads (its own
+   * entry's `arguments`), so an edit it could not restart with is refused now, like a bad file.
+   */
+  check?: (config: SiteConfig) => void;
 }
 
 export class ConfigState {
@@ -30,7 +35,9 @@ export class ConfigState {
   reload(): { config: SiteConfig | null; error: string | null } {
     const at = this.now() / 1000;
     try {
-      this.good = loadSiteConfig({ file: this.opts.file, host: this.opts.host });
+      const loaded = loadSiteConfig({ file: this.opts.file, host: this.opts.host });
+      this.opts.check?.(loaded);
+      this.good = loaded;
       const warnings = this.good.warnings.map((w) => w.message);
       this.status[SCF_KEY] = [true, at, warnings.length ? warnings.join('\n') : 'OK'];
       return { config: this.good, error: null };

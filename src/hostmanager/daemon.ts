@@ -5,6 +5,7 @@
 import type { Command } from 'commander';
 import pino, { type Logger } from 'pino';
 import { Errors } from '../shared/errors.js';
+import type { SiteConfig } from '../site-config/types.js';
 import { Notifier } from '../systemd/notify.js';
 import { ConfigState } from './config-state.js';
 import { HostManager } from './host-manager.js';
@@ -15,15 +16,15 @@ import { isLoopback, mergeScfArguments, type HostManagerOptions } from './option
 
 export async function runHostManagerDaemon(cmd: Command): Promise<void> {
   const first = cmd.opts<HostManagerOptions>();
-  const config = new ConfigState({ file: first.siteFile, ...(first.siteHost ? { host: first.siteHost } : {}) });
+  const config = new ConfigState({
+    file: first.siteFile,
+    ...(first.siteHost ? { host: first.siteHost } : {}),
+    check: (loaded) => void daemonOptions(cmd, loaded),
+  });
   const { config: site, error } = config.reload();
   // At boot there is no last good config to fall back on; systemd's Restart= retries.
   if (site === null) throw Errors.CONFIG_INVALID(error ?? 'no site config');
-  const hmEntry = site.hostManager;
-  const opts = mergeScfArguments(cmd, hmEntry?.arguments ?? [], `${site.file}:${hmEntry?.line ?? 1}`);
-  if (!isLoopback(opts.address) && !opts.token) {
-    throw Errors.CONFIG_INVALID(`--address ${opts.address} is not loopback: set --token (or COX_TOKEN) so the API is not open to the network`);
-  }
+  const opts = daemonOptions(cmd, site);
   const logger = pino({ level: opts.quiet ? 'warn' : opts.logLevel, base: { host: site.host } });
   for (const w of site.warnings) logger.warn(w.message);
   // Taken out of process.env before any child is spawned with a copy of it.
@@ -64,6 +65,23 @@ export async function runHostManagerDaemon(cmd: Command): Promise<void> {
   await hm.supervisor.waitFor(() => hm.registry.session('manager')?.status === 'running' && !hm.supervisor.launching, 30_000);
   const n = hm.supervisor.size;
   if (!stopping) void notifier.notify('READY=1', `STATUS=supervising ${n} ${n === 1 ? 'child' : 'children'}`);
+}
+
+/**
+ * The command line over the HostManager entry's SCF `arguments`. Throws CONFIG_INVALID for options
+ * the daemon will not run with; every SCF edit is checked with it too (see ConfigState), so under
+ * systemd an edit cannot turn the next restart into a restart loop.
+ */
+function daemonOptions(cmd: Command, site: SiteConfig): HostManagerOptions {
+  const cli = cmd.opts<HostManagerOptions>();
+  const where = `${cli.siteFile}:${site.hostManager?.line ?? 1}`;
+  const opts = mergeScfArguments(cmd, site.hostManager?.arguments ?? [], where);
+  if (!isLoopback(opts.address) && !opts.token) {
+    // When the command line alone would have been refused, the SCF is not to blame.
+    const blame = isLoopback(cli.address) || cli.token ? `${where}: arguments: ` : '';
+    throw Errors.CONFIG_INVALID(`${blame}--address ${opts.address} is not loopback: set --token (or COX_TOKEN) so the API is not open to the network`);
+  }
+  return opts;
 }
 
 async function stopAll(why: string, hm: HostManager, closeHttp: () => Promise<void>, logger: Logger): Promise<void> {

@@ -53,6 +53,11 @@ export function readInstances(
       return;
     }
 
+    const badId = unusableIdReason(instanceId);
+    if (badId) {
+      warn(idPath, badId);
+      return;
+    }
     const manage = normaliseManage(entry.manage);
     if (!manage) {
       warn([...path, 'manage'], unknownManageReason(entry.manage));
@@ -75,4 +80,17 @@ export function readInstances(
 
   if (errors.length > 0) throw Errors.CONFIG_INVALID(errors.join('\n'));
   return out;
+}
+
+/**
+ * Why a child cannot be called `id`, if it cannot. `all` in an `update` request means every
+ * child, so one called that could never be addressed alone; the id names the child's log file
+ * (`<log-dir>/<id>.log`) and is a segment of its URLs (`/api/children/<id>/logs`), where `/`
+ * makes a directory of it and `.` or `..` are dot-segments that no encoding keeps.
+ */
+function unusableIdReason(id: string): string | undefined {
+  if (id === 'all') return '"all" is reserved: an update request for "all" means every child; entry skipped';
+  if (id === '.' || id === '..') return `"${id}" cannot name a child (its log file and URLs need a plain name); entry skipped`;
+  if (/[/\0]/.test(id)) return `${JSON.stringify(id)} contains "/" or a NUL character, which cannot be in its log file's name; entry skipped`;
+  return undefined;
 }

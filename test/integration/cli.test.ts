@@ -5,7 +5,8 @@ import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
-import { COX, scfText, sleepers, startDaemon, type Daemon } from '../helpers/daemon.js';
+import { api, COX, scfText, sleepers, startDaemon, type Daemon } from '../helpers/daemon.js';
+import { waitUntil } from '../helpers/wait.js';
 
 const run = promisify(execFile);
 
@@ -30,9 +31,11 @@ async function cox(args: string[]): Promise<{ code: number; stdout: string; stde
 }
 
 let d: Daemon | undefined;
+let other: Daemon | undefined;
 afterEach(async () => {
-  await d?.stop();
+  await Promise.all([d?.stop(), other?.stop()]);
   d = undefined;
+  other = undefined;
 });
 
 describe('cox CLI against a running host manager', () => {
@@ -68,6 +71,42 @@ describe('cox CLI against a running host manager', () => {
     expect(stuck.code).toBe(1);
     expect(stuck.stderr).toContain('cox: not operable, cannot come up: dk');
     expect((await cox(['up', '--url', d.url])).stderr).toBe('cox: name children to bring up, or use --all\n');
+  });
+
+  it('up <id> with the manager stopped starts it as ocsbow does, at the host manager whose site config has <id>', async () => {
+    d = await startDaemon(scfText([...sleepers(['a']), ...sleepers(['b'], 'host/down'), ...sleepers(['off'], 'ignore')]));
+    other = await startDaemon(scfText(sleepers(['x'], 'host/down')));
+    await waitUntil(async () => (await api(d!, 'GET', '/api/children/a')).json.next_action === 'up', 10_000, 'a up');
+    await api(d, 'POST', '/api/ops/manager/stop');
+    const running = async () => (await api(d!, 'GET', '/api/children')).json.manager.running as boolean;
+    await waitUntil(async () => !(await running()), 10_000, 'manager stopped');
+    const urls = ['--url', d.url, other.url];
+
+    const unknown = await cox(['up', 'zz', 'off', ...urls]);
+    expect(unknown).toMatchObject({ code: 1, stderr: 'cox: no host manager has "zz", "off"\n' });
+    expect(await running()).toBe(false);
+
+    const up = await cox(['up', 'b', 'x', '--wait', ...urls]);
+    expect(up.code).toBe(0);
+    expect(up.stderr.trim().split('\n').at(-1)).toBe('2/2 up');
+    const states = Object.fromEntries((await api(d, 'GET', '/api/children')).json.children.map((c: any) => [c.instance_id, c.next_action]));
+    expect(states).toEqual({ a: 'down', b: 'up' });
+  });
+
+  it('refuses a --timeout that is not a whole number of seconds, naming the flag', async () => {
+    for (const verb of ['up', 'down']) {
+      const res = await cox([verb, 'a', '--wait', '--timeout', 'abc', '--url', `http://127.0.0.1:${await freePort()}`]);
+      expect(res.code).toBe(1);
+      expect(res.stderr).toContain("option '--timeout <seconds>' argument 'abc' is invalid. --timeout takes a non-negative integer");
+    }
+  });
+
+  it('logs says a child cannot be called . or .. instead of asking another route', async () => {
+    const url = `http://127.0.0.1:${await freePort()}`;
+    for (const id of ['.', '..']) {
+      expect(await cox(['logs', id, '--url', url])).toMatchObject({ code: 1, stderr: `cox: child "${id}" not found\n` });
+      expect(await cox(['logs', id, '-f', '--url', url])).toMatchObject({ code: 1, stderr: `cox: child "${id}" not found\n` });
+    }
   });
 
   it('logs prints the last lines of a child', async () => {

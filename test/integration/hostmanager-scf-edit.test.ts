@@ -69,4 +69,33 @@ describe('SCF edits under a running host manager', () => {
     expect(launches('a')).toBe(1);
     expect(launches('e')).toBe(1);
   });
+
+  it('refuses an edit of its own arguments that it could not restart with, naming file, line and field', async () => {
+    d = await startDaemon(scfText([entry('a')], ['--initial-state', 'up']));
+    const a = await waitUntil(async () => {
+      const s = await states();
+      return s.a?.next_action === 'up' ? s.a : null;
+    }, 10_000, 'a up');
+    const refused = async (hmArgs: string[], message: string) => {
+      writeFileSync(d!.scf, scfText([entry('a'), entry('b')], hmArgs));
+      await waitUntil(async () => {
+        const [ok, , text] = (await view()).config_parse_status['[SCF]'];
+        return !ok && text === message;
+      }, 5_000, `${hmArgs.join(' ')} refused with: ${message}`);
+      expect(Object.keys(await states())).toEqual(['a']);
+    };
+    await refused(
+      ['--initial-state', 'sideways', '--bogus'],
+      `${d.scf}:8: arguments: option '--initial-state <state>' argument 'sideways' is invalid. Allowed choices are up, down.`,
+    );
+    await refused(
+      ['--address', '0.0.0.0'],
+      `${d.scf}:8: arguments: --address 0.0.0.0 is not loopback: set --token (or COX_TOKEN) so the API is not open to the network`,
+    );
+
+    writeFileSync(d.scf, scfText([entry('a'), entry('b')], ['--address', '0.0.0.0', '--token', 'secret']));
+    const applied = await waitUntil(async () => ((await states()).b ? await view() : null), 5_000, 'b added');
+    expect(applied.config_parse_status['[SCF]'][0]).toBe(true);
+    expect((await states()).a.pid).toBe(a.pid);
+  });
 });

@@ -1,6 +1,7 @@
 /**
  * Read-only views of the children for operators and `cox`:
- * - `GET /api/children`                 every child's state, the manager's status, parse status
+ * - `GET /api/children`                 every child's state, the manager's status, the configured
+ *                                        instance-ids, parse status
  * - `GET /api/children/:id`             one child (404 if unknown)
  * Logs are in logs-routes.ts. Changing targets goes through the `update` op, as in OCS.
  */
@@ -22,6 +23,8 @@ export async function childrenRoutes(app: FastifyInstance, opts: { hm: HostManag
       instance_id: hm.instanceId,
       manager: { running: hm.registry.isRunning('manager'), status: manager?.status ?? null, success: manager?.success ?? null },
       children: hm.supervisor.states(),
+      // A stopped manager has no children, yet `cox up <id>` must still find the host manager of <id>.
+      configured: (hm.config.current?.instances ?? []).filter((i) => i.manage !== 'ignore').map((i) => i.instanceId),
       config_parse_status: hm.config.parseStatus,
     };
   });

@@ -27,6 +27,7 @@ describe('formatStatus', () => {
       instance_id: 'hm-lab1',
       manager: { running: true, status: 'running', success: null },
       children: [child('ok', 'up', { stability: 0.51 }), child('shaky', 'up', { stability: 0.5 }), child('off', 'down', { target_state: 'down', reason: 'stopped on request' })],
+      configured: ['ok', 'shaky', 'off'],
       config_parse_status: { '[SCF]': [false, 0, 'site.yaml:3: bad'], 'compose.yaml': [true, 0, 'OK: 2 services, project "p"'] },
     });
     expect(text.split('\n')).toEqual([
@@ -47,6 +48,7 @@ describe('formatStatus', () => {
       instance_id: 'hm-lab1',
       manager: { running: true, status: 'running', success: null },
       children: [],
+      configured: [],
       config_parse_status: { '[SCF]': [true, 0, 'site.yaml:9: hosts.lab1.agent-instances[1].manage: "x" is not one of …; entry skipped'] },
     });
     expect(text.split('\n').slice(-1)).toEqual(['  config warning in [SCF] (1970-01-01T00:00:00.000Z): site.yaml:9: hosts.lab1.agent-instances[1].manage: "x" is not one of …; entry skipped']);

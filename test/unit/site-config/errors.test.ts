@@ -191,6 +191,33 @@ describe('parseSiteConfig on bad files', () => {
     ]);
   });
 
+  it('skips children whose instance-id cannot address them alone or name their log file, with a warning', () => {
+    const text = lab1(
+      [
+        '      - {agent-class: HostManager, instance-id: sub/hm}',
+        '      - {agent-class: A, instance-id: a}',
+        '      - {agent-class: A, instance-id: all}',
+        '      - {agent-class: A, instance-id: .}',
+        '      - {agent-class: A, instance-id: ..}',
+        '      - {agent-class: A, instance-id: sub/dir}',
+        '      - {agent-class: A, instance-id: "nul\\0"}',
+        '      - {agent-class: A, instance-id: ...}',
+        '',
+      ].join('\n'),
+    );
+    const config = parseSiteConfig(text, opts);
+    // Not a child: its id names no log file or URL, and `all` in a request never means it.
+    expect(config.hostManager?.instanceId).toBe('sub/hm');
+    expect(config.instances.map((i) => i.instanceId)).toEqual(['a', '...']);
+    expect(config.warnings.map((w) => [w.line, w.message])).toEqual([
+      [6, 'site-config/default.yaml:6: hosts.lab1.agent-instances[2].instance-id: "all" is reserved: an update request for "all" means every child; entry skipped'],
+      [7, 'site-config/default.yaml:7: hosts.lab1.agent-instances[3].instance-id: "." cannot name a child (its log file and URLs need a plain name); entry skipped'],
+      [8, 'site-config/default.yaml:8: hosts.lab1.agent-instances[4].instance-id: ".." cannot name a child (its log file and URLs need a plain name); entry skipped'],
+      [9, 'site-config/default.yaml:9: hosts.lab1.agent-instances[5].instance-id: "sub/dir" contains "/" or a NUL character, which cannot be in its log file\'s name; entry skipped'],
+      [10, 'site-config/default.yaml:10: hosts.lab1.agent-instances[6].instance-id: "nul\\u0000" contains "/" or a NUL character, which cannot be in its log file\'s name; entry skipped'],
+    ]);
+  });
+
   it('keeps the first HostManager entry and warns about a second', () => {
     const text = lab1(
       [
