@@ -16,7 +16,7 @@ import { registerDockerOps } from './docker/docker-ops.js';
 import { DockerSide } from './docker/docker-side.js';
 import type Docker from 'dockerode';
 import { registerHostManagerOps } from './ops.js';
-import { runChildLogic } from './child/run-child.js';
+import { clearChildLogic, runChildLogic } from './child/run-child.js';
 import { Launcher } from './launcher/launcher.js';
 import { nativeRunner, STATE_MARKER } from './process/native-driver.js';
 import { findMarkedLeaders, processStartTime, signalGroup } from '../shared/proc.js';
@@ -54,10 +54,13 @@ export class HostManager {
   readonly launcher: Launcher;
   private readonly logger: Logger;
   private watcher: { close(): Promise<void> } | null = null;
+  /** `--initial-state`, until the manager's first start has applied it. */
+  private initialState: Target | undefined;
 
   constructor(private readonly opts: HostManagerOptions) {
     this.config = opts.config;
     this.logger = opts.logger;
+    this.initialState = opts.initialState;
     this.state = new StateDir(opts.stateDir);
     this.registry = new OpRegistry({ logger: opts.logger.child({ component: 'ops' }) });
     this.docker = opts.dockerCompose?.length && opts.dockerClient
@@ -81,6 +84,7 @@ export class HostManager {
     const native = nativeRunner({ logDir: () => this.config.current?.logDir ?? 'logs', state: this.state, launcher: this.launcher });
     this.supervisor = new Supervisor({
       runChild: runChildLogic({ native, ...(this.docker ? { docker: this.docker.runner } : {}) }),
+      ...(this.docker ? { clearChild: clearChildLogic(this.docker.clearer) } : {}),
       logger: opts.logger.child({ component: 'supervisor' }),
       ...(opts.restartPolicy ? { restartPolicy: opts.restartPolicy } : {}),
       ...(opts.dockerServicePrefix ? { dockerServicePrefix: opts.dockerServicePrefix } : {}),
@@ -109,11 +113,14 @@ export class HostManager {
     return this.config.current?.hub.addressRoot ?? 'observatory';
   }
 
-  /** Starts the `manager` process, as OCS's HostManager does when it starts. */
+  /**
+   * Starts the `manager` process, as OCS's HostManager does when it starts. OCS passes
+   * `--initial-state` as the manager's requests; here it comes with what the manager restores,
+   * so it is not kept as if an operator had asked for it with `update`.
+   */
   start(): Reply {
     this.launcher.start();
-    const requests = this.opts.initialState ? [['all', this.opts.initialState]] : [];
-    return this.registry.start('manager', { requests });
+    return this.registry.start('manager', {});
   }
 
   /** Stops every op (the manager brings its children down first), bounded by a deadline. */
@@ -165,6 +172,8 @@ export class HostManager {
       setTimeout(() => signalGroup(pid, 'SIGKILL'), grace).unref();
     }
     for (const [id, { pid }] of plan.adopt) this.logger.info({ instance: id, pid }, `re-attached ${id} (pid ${pid})`);
-    return { targets: this.state.loadTargets(), adopt: plan.adopt };
+    const initial = this.initialState;
+    this.initialState = undefined;
+    return { targets: this.state.loadTargets(), adopt: plan.adopt, ...(initial ? { initial } : {}) };
   }
 }

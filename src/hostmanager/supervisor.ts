@@ -14,6 +14,8 @@ import { DEFAULT_RESTART_POLICY, type RestartPolicyConfig } from './child/restar
 
 export interface SupervisorOptions {
   runChild: AnyActorLogic;
+  /** Brings down a docker child's service when the machine holds no container of it (see `clearing`). */
+  clearChild?: AnyActorLogic;
   logger: Logger;
   now?: () => number;
   rand?: () => number;
@@ -50,6 +52,11 @@ export type TargetRequest = [instanceId: string, target: Target];
 export interface RestoreOptions {
   /** Targets set by `update` before the restart; they win over `manage`. */
   targets?: ReadonlyMap<string, Target>;
+  /**
+   * `--initial-state`: every child's starting target, over `targets` and `manage`. Not an
+   * `update`, so not kept; the targets it overrides are forgotten.
+   */
+  initial?: Target;
   /** Processes of the previous run to supervise instead of launching. */
   adopt?: ReadonlyMap<string, Adoptee>;
 }
@@ -68,7 +75,8 @@ export class Supervisor extends EventEmitter<{ change: []; targets: [] }> {
 
   constructor(private readonly opts: SupervisorOptions) {
     super();
-    this.machine = childMachine.provide({ actors: { runChild: opts.runChild } }) as ChildMachine;
+    const actors = { runChild: opts.runChild, ...(opts.clearChild ? { clearChild: opts.clearChild } : {}) };
+    this.machine = childMachine.provide({ actors }) as ChildMachine;
     this.now = opts.now ?? Date.now;
     this.rand = opts.rand ?? Math.random;
     this.policy = opts.restartPolicy ?? DEFAULT_RESTART_POLICY;
@@ -77,24 +85,30 @@ export class Supervisor extends EventEmitter<{ change: []; targets: [] }> {
   /**
    * Applies a (re)loaded SCF: new instances are added with the target of their `manage` value,
    * instances whose launch-relevant fields changed are restarted if up, removed or `ignore`d ones
-   * are brought down and dropped, and the rest is left alone.
+   * are brought down and dropped, and the rest is left alone. A removed instance forgets the
+   * target operators asked for: back in the SCF, even before it was dropped, it is a new
+   * instance, whose target comes from `manage`.
    */
   apply(config: SiteConfig, restore: RestoreOptions = {}): { added: string[]; changed: string[]; removed: string[] } {
     this.lastConfig = config;
     const added: string[] = [];
     const changed: string[] = [];
     const removed: string[] = [];
+    let forgot = false;
     const wanted = new Map(config.instances.filter((i) => i.manage !== 'ignore').map((i) => [i.instanceId, i]));
     for (const [id, entry] of this.children) {
       const next = wanted.get(id);
       if (next === undefined) {
         if (!entry.removed) removed.push(id);
-        this.requested.delete(id);
+        forgot = this.requested.delete(id) || forgot;
         entry.removed = true;
         entry.actor.send({ type: 'SET_TARGET', target: 'down' });
         continue;
       }
-      entry.removed = false;
+      if (entry.removed) {
+        entry.removed = false;
+        entry.actor.send({ type: 'SET_TARGET', target: manageTarget(next) });
+      }
       const before = entry.spec;
       const beforeKey = launchKey(entry.config, before);
       entry.config = next;
@@ -109,12 +123,15 @@ export class Supervisor extends EventEmitter<{ change: []; targets: [] }> {
     for (const [id, instance] of wanted) {
       if (this.children.has(id)) continue;
       added.push(id);
-      const target = restore.targets?.get(id);
-      if (target) this.requested.set(id, target);
-      this.add(instance, target, restore.adopt?.get(id));
+      const restored = restore.initial ? undefined : restore.targets?.get(id);
+      if (restored) this.requested.set(id, restored);
+      this.add(instance, restore.initial ?? restored, restore.adopt?.get(id));
     }
+    // Restored targets of instances no longer in the SCF, or overridden, are forgotten too.
+    forgot ||= [...(restore.targets?.keys() ?? [])].some((id) => !this.requested.has(id));
     this.dropSettledRemovals();
     this.emit('change');
+    if (forgot) this.emit('targets');
     return { added, changed, removed };
   }
 
@@ -213,7 +230,7 @@ export class Supervisor extends EventEmitter<{ change: []; targets: [] }> {
     const actor = createActor(this.machine, {
       input: {
         instanceId: instance.instanceId,
-        target: target ?? (instance.manage.endsWith('/up') ? 'up' : 'down'),
+        target: target ?? manageTarget(instance),
         adopt: adopt ?? null,
         ...spec,
         now: this.now,
@@ -266,6 +283,10 @@ export class Supervisor extends EventEmitter<{ change: []; targets: [] }> {
   private policyFor(instance: InstanceConfig): RestartPolicyConfig {
     return { ...this.policy, ...instance.restart };
   }
+}
+
+function manageTarget(instance: InstanceConfig): Target {
+  return instance.manage.endsWith('/up') ? 'up' : 'down';
 }
 
 function isDocker(instance: InstanceConfig): boolean {

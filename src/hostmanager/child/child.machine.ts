@@ -10,10 +10,11 @@
  * - `running.up`        `up`         the process is running
  * - `running.stopping`  `wait_dead`  SIGTERM sent to its group; SIGKILL after the grace time
  * - `backoff`           `start_at`   exited unexpectedly, waiting to relaunch
+ * - `clearing`          `wait_dead`  a docker child told `down` while in backoff: its service is brought down
  * `exited` and `afterStop` are transient decision points and are never observed from outside.
  */
-import { assign, sendTo, setup, fromCallback } from 'xstate';
-import type { ChildLaunch } from './launch.js';
+import { and, assign, sendTo, setup, fromCallback } from 'xstate';
+import { isDockerLaunch, type ChildLaunch } from './launch.js';
 import {
   decideRestart,
   describeExit,
@@ -31,7 +32,8 @@ export type Target = 'up' | 'down';
 /** Sent by the `runChild` actor to the machine. */
 export type ProcessReport =
   | { type: 'SPAWNED'; pid: number }
-  | { type: 'EXITED'; code: number | null; signal: string | null }
+  /** `note` says what happened when code and signal cannot, e.g. a container left running. */
+  | { type: 'EXITED'; code: number | null; signal: string | null; note?: string }
   | { type: 'SPAWN_FAILED'; message: string; recoverable: boolean };
 
 /** Sent by the machine to the `runChild` actor. */
@@ -89,6 +91,12 @@ export interface RunChildInput {
   quickRelaunch: QuickRelaunch;
 }
 
+/** For the `clearChild` actor, which brings down whatever still runs of a child without a process. */
+export interface ClearChildInput {
+  instanceId: string;
+  launch: ChildLaunch;
+}
+
 /**
  * The restart policy's answer given before the exit: after a run this long (ms) the process is
  * relaunched at once, and then likewise after `thenAfterMs`. A process launcher may act on it
@@ -104,7 +112,7 @@ const exitFacts = (ctx: ChildContext, ev: ChildEvent): ExitFacts => {
   if (ev.type === 'SPAWN_FAILED') {
     return { startedAt: null, exitedAt, code: null, signal: null, startError: { message: ev.message, recoverable: ev.recoverable } };
   }
-  if (ev.type === 'EXITED') return { startedAt: ctx.startedAt, exitedAt, code: ev.code, signal: ev.signal };
+  if (ev.type === 'EXITED') return { startedAt: ctx.startedAt, exitedAt, code: ev.code, signal: ev.signal, note: ev.note };
   throw new Error(`not an exit event: ${ev.type}`);
 };
 
@@ -119,6 +127,10 @@ export const childMachine = setup({
     runChild: fromCallback<ProcessCommand, RunChildInput>(({ sendBack }) => {
       sendBack({ type: 'SPAWN_FAILED', message: 'no process driver provided', recoverable: false });
     }),
+    // Replaced by the supervisor when it has docker children; without them nothing runs unseen.
+    clearChild: fromCallback<ProcessCommand, ClearChildInput>(({ sendBack }) => {
+      sendBack({ type: 'EXITED', code: null, signal: null });
+    }),
   },
   guards: {
     operable: ({ context }) => context.launch !== null,
@@ -126,6 +138,9 @@ export const childMachine = setup({
     wantsDown: ({ event }) => event.type === 'SET_TARGET' && event.target === 'down',
     wantsDownNow: ({ context }) => context.target === 'down',
     relaunchNow: ({ context }) => context.nextDelayMs === 0,
+    // A container can be started by hand, or left running by a `compose up` that then failed,
+    // while the machine waits to relaunch it; a process cannot.
+    mayRunUnseen: ({ context }) => isDockerLaunch(context.launch),
   },
   delays: {
     stopGrace: ({ context }) => context.stopGraceMs,
@@ -169,6 +184,8 @@ export const childMachine = setup({
         nextStartAt: facts.exitedAt + decision.delayMs,
       };
     }),
+    noteDownOnRequest: assign({ reason: 'stopped on request' }),
+    noteNotRelaunched: assign({ reason: 'not relaunched: its target is down' }),
     tune: assign(({ event }) => (event.type === 'TUNE' ? { stopGraceMs: event.stopGraceMs, policy: event.policy } : {})),
     term: sendTo('proc', { type: 'TERM' } satisfies ProcessCommand),
     kill: sendTo('proc', { type: 'KILL' } satisfies ProcessCommand),
@@ -262,7 +279,7 @@ export const childMachine = setup({
     },
     exited: {
       always: [
-        { guard: ({ context }) => context.target === 'down', target: 'down' },
+        { guard: 'wantsDownNow', actions: 'noteNotRelaunched', target: 'down' },
         { guard: 'relaunchNow', target: 'running' },
         { target: 'backoff' },
       ],
@@ -271,8 +288,28 @@ export const childMachine = setup({
       after: { restartDelay: { target: 'decide' } },
       on: {
         // `up` again must not cut a crash loop's backoff short; `down` ends the wait.
-        SET_TARGET: [{ guard: 'wantsDown', actions: 'setTarget', target: 'down' }, { actions: 'setTarget' }],
+        SET_TARGET: [
+          { guard: and(['wantsDown', 'mayRunUnseen']), actions: 'setTarget', target: 'clearing' },
+          { guard: 'wantsDown', actions: ['setTarget', 'noteDownOnRequest'], target: 'down' },
+          { actions: 'setTarget' },
+        ],
         RECONFIGURE: { actions: 'reconfigure', target: 'init' },
+      },
+    },
+    clearing: {
+      invoke: {
+        id: 'proc',
+        src: 'clearChild',
+        // Only docker children get here (`mayRunUnseen`), and they have a launch.
+        input: ({ context }) => ({ instanceId: context.instanceId, launch: context.launch! }),
+      },
+      after: { stopGrace: { actions: 'kill' } },
+      on: {
+        SET_TARGET: { actions: 'setTarget' },
+        RECONFIGURE: { actions: 'reconfigure' },
+        // The last exit stays the crash's: this run had no process of its own.
+        EXITED: { actions: 'noteDownOnRequest', target: 'afterStop' },
+        SPAWN_FAILED: { actions: 'noteDownOnRequest', target: 'afterStop' },
       },
     },
   },
@@ -285,6 +322,7 @@ export function nextAction(value: unknown): string {
   if (value === 'unoperable') return '?';
   if (value === 'down') return 'down';
   if (value === 'backoff') return 'start_at';
+  if (value === 'clearing') return 'wait_dead';
   if (typeof value === 'object' && value !== null && 'running' in value) {
     const sub = (value as { running: string }).running;
     return sub === 'starting' ? 'wait_start' : sub === 'stopping' ? 'wait_dead' : 'up';

@@ -35,6 +35,8 @@ export interface ExitFacts {
   signal: string | null;
   /** Set when the launch itself failed. */
   startError?: { message: string; recoverable: boolean };
+  /** What the runner says happened when code and signal cannot. */
+  note?: string;
 }
 
 export interface RestartState {
@@ -63,8 +65,9 @@ export function immediateRelaunchAfterMs(policy: RestartPolicyConfig, state: Res
 export function describeExit(facts: ExitFacts): string {
   if (facts.startError) return `failed to start: ${facts.startError.message}`;
   if (facts.signal) return `killed by ${facts.signal}`;
-  // A re-attached process is not our child: the kernel gives its status to someone else.
-  if (facts.code === null) return 'exited (status unknown: re-attached process)';
+  // A re-attached process is not our child: the kernel gives its status to someone else. Other
+  // runners (docker) say for themselves what an exit without a status was.
+  if (facts.code === null) return facts.note ?? 'exited (status unknown: re-attached process)';
   return `exited with code ${facts.code ?? 'unknown'}`;
 }
 

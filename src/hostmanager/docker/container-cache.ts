@@ -51,10 +51,15 @@ export class ContainerCache {
 
   /** Asks the engine (not the cache) for the service's container: the running one if any. */
   async lookup(key: ServiceKey): Promise<ContainerView | undefined> {
+    const mine = (await this.ofService(key)).filter((c) => belongsTo(c, key));
+    return mine.find((c) => c.running) ?? mine[0];
+  }
+
+  /** Asks the engine for every container of the service's project and name, whatever compose file made it. */
+  async ofService(key: ServiceKey): Promise<ContainerView[]> {
     const label = [`${LABEL.project}=${key.project}`, `${LABEL.service}=${key.service}`];
     const list = await this.docker.listContainers({ all: true, filters: { label } });
-    const mine = (await Promise.all(list.map((c) => this.inspect(c.Id)))).filter((c): c is ContainerView => c !== null && belongsTo(c, key));
-    return mine.find((c) => c.running) ?? mine[0];
+    return (await Promise.all(list.map((c) => this.inspect(c.Id)))).filter((c): c is ContainerView => c !== null);
   }
 
   /** Replaces the cache by what the engine holds now, and reports every container that changed. */

@@ -2,7 +2,7 @@
  * What the host manager keeps of a compose container, and which service of which compose file it
  * belongs to. Pure: built from the engine's inspect answer or an event's attributes.
  */
-import { isAbsolute, resolve } from 'node:path';
+import { dirname, isAbsolute, normalize, resolve } from 'node:path';
 
 export const LABEL = {
   project: 'com.docker.compose.project',
@@ -17,8 +17,10 @@ export interface ContainerView {
   name: string;
   project: string;
   service: string;
-  /** Absolute paths of the compose files the container was created from. */
+  /** The compose files it was created from, as compose labelled them (see `createdFrom`). */
   configFiles: string[];
+  /** Compose's project directory when it created the container. */
+  workingDir: string;
   /** A `compose run` container, never a service's own. */
   oneoff: boolean;
   running: boolean;
@@ -40,25 +42,34 @@ export interface ServiceKey {
 }
 
 /**
- * Compose v1 (Debian's 1.29.2) writes `config_files` as given on its command line, which may be
- * relative to `working_dir`; v2 writes absolute paths. Both are resolved here so they compare.
+ * Whether compose created the container from `composeFile`. Compose v2 labels `config_files` with
+ * absolute paths. v1 (Debian's 1.29.2) labels them as given on its command line, relative to the
+ * directory it ran in, which no label records; `working_dir` is the project directory, the first
+ * file's own unless `--project-directory` named another. So a relative path names `composeFile`
+ * if it does from the project directory, or if the file is in the project directory and the path
+ * leads to it from somewhere: `proj/docker-compose.yaml` run from proj's parent,
+ * `../docker-compose.yaml` from a subdirectory.
  */
-export function configFilesOf(labels: Record<string, string>): string[] {
-  const dir = labels[LABEL.workingDir] ?? '/';
-  return (labels[LABEL.configFiles] ?? '')
-    .split(',')
-    .filter(Boolean)
-    .map((f) => (isAbsolute(f) ? resolve(f) : resolve(dir, f)));
+export function createdFrom(c: ContainerView, composeFile: string): boolean {
+  return c.configFiles.some((f) => {
+    if (isAbsolute(f)) return resolve(f) === composeFile;
+    return resolve(c.workingDir, f) === composeFile || (dirname(composeFile) === c.workingDir && leadsTo(f, composeFile));
+  });
+}
+
+/** Whether the relative `path` reaches `file` from some directory; its leading `..` climb from anywhere. */
+function leadsTo(path: string, file: string): boolean {
+  return file.endsWith(`/${normalize(path).replace(/^(\.\.\/)+/, '')}`);
 }
 
 /** A container started from another compose file with the same service name is not ours. */
 export function belongsTo(c: ContainerView, key: ServiceKey): boolean {
-  return !c.oneoff && c.project === key.project && c.service === key.service && c.configFiles.includes(key.composeFile);
+  return !c.oneoff && c.project === key.project && c.service === key.service && createdFrom(c, key.composeFile);
 }
 
 /** Containers of a compose project created from `composeFile`, whatever their service. */
 export function fromFile(c: ContainerView, composeFile: string, project: string): boolean {
-  return !c.oneoff && c.project === project && c.configFiles.includes(composeFile);
+  return !c.oneoff && c.project === project && createdFrom(c, composeFile);
 }
 
 /** The compose labels alone, from an inspect answer or an event's `Actor.Attributes`. */
@@ -71,7 +82,8 @@ export function viewFromLabels(id: string, name: string, image: string, labels: 
     name: name.replace(/^\//, ''),
     project,
     service,
-    configFiles: configFilesOf(labels),
+    configFiles: (labels[LABEL.configFiles] ?? '').split(',').filter(Boolean),
+    workingDir: labels[LABEL.workingDir] ?? '/',
     oneoff: labels[LABEL.oneoff] === 'True',
     running: false,
     pid: null,

@@ -5,12 +5,12 @@
 import { resolve } from 'node:path';
 import type Docker from 'dockerode';
 import type { Logger } from 'pino';
-import type { Adoptee } from '../child/child.machine.js';
+import type { Adoptee, ClearChildInput } from '../child/child.machine.js';
 import type { ChildRunner } from '../child/run-child.js';
 import { watchFile } from '../config-watch.js';
 import type { SiteConfig } from '../../site-config/types.js';
 import { ComposeCli } from './compose-cli.js';
-import { dockerRunner } from './docker-runner.js';
+import { dockerClearer, dockerRunner, type DockerRunnerDeps } from './docker-runner.js';
 import { DockerEngine } from './engine.js';
 import { ComposeInventory, keyOf } from './inventory.js';
 
@@ -34,6 +34,7 @@ export class DockerSide {
   readonly inventory: ComposeInventory;
   readonly compose: ComposeCli;
   readonly runner: ChildRunner;
+  readonly clearer: ChildRunner<ClearChildInput>;
   private disowned = false;
   private watchers: { close(): Promise<void> }[] = [];
 
@@ -42,7 +43,9 @@ export class DockerSide {
     this.engine = new DockerEngine(opts.docker, logger);
     this.inventory = new ComposeInventory({ files: opts.files, prefix: opts.prefix, engine: this.engine, report: opts.report });
     this.compose = new ComposeCli(opts.bin);
-    this.runner = dockerRunner({ engine: this.engine, compose: this.compose, inventory: this.inventory, logger, disowned: () => this.disowned });
+    const deps: DockerRunnerDeps = { engine: this.engine, compose: this.compose, inventory: this.inventory, logger, disowned: () => this.disowned };
+    this.runner = dockerRunner(deps);
+    this.clearer = dockerClearer(deps);
     for (const event of ['reachability', 'container', 'images'] as const) this.engine.on(event, () => opts.onChange());
   }
 

@@ -71,6 +71,10 @@ export class DockerEngine extends EventEmitter<EngineEvents> {
     return this.cache.lookup(key);
   }
 
+  ofService(key: ServiceKey): Promise<ContainerView[]> {
+    return this.cache.ofService(key);
+  }
+
   /** Image id a tag points to now: null if no such image, undefined if not looked up yet. */
   imageIdOf(tag: string): string | null | undefined {
     return this.tags.idOf(tag);

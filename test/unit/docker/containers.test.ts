@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { belongsTo, configFilesOf, fromFile, viewFromInspect, type InspectLike } from '../../../src/hostmanager/docker/containers.js';
+import { belongsTo, fromFile, viewFromInspect, type InspectLike } from '../../../src/hostmanager/docker/containers.js';
 
 const labels = (extra: Record<string, string>) => ({
   'com.docker.compose.project': 'lab',
@@ -18,12 +18,23 @@ const inspect = (l: Record<string, string>, running = true): InspectLike => ({
 const key = { composeFile: '/srv/lab/docker-compose.yaml', project: 'lab', service: 'ocs-a' };
 
 describe('compose container labels', () => {
-  it('resolves v1 config_files against working_dir and keeps v2 absolute paths', () => {
-    expect(configFilesOf(labels({ 'com.docker.compose.project.config_files': 'docker-compose.yaml,extra.yaml' }))).toEqual([
-      '/srv/lab/docker-compose.yaml',
-      '/srv/lab/extra.yaml',
-    ]);
-    expect(configFilesOf(labels({ 'com.docker.compose.project.config_files': '/srv/lab/docker-compose.yaml' }))).toEqual(['/srv/lab/docker-compose.yaml']);
+  it('matches v2 absolute config_files, and v1 relative ones wherever compose v1 was run from', () => {
+    const from = (files: string, workingDir = '/srv/lab') =>
+      belongsTo(viewFromInspect(inspect(labels({ 'com.docker.compose.project.config_files': files, 'com.docker.compose.project.working_dir': workingDir })))!, key);
+    expect(from('/srv/lab/docker-compose.yaml')).toBe(true);
+    expect(from('/srv/other/docker-compose.yaml')).toBe(false);
+    // v1 labels -f as given: from /srv/lab, from /srv (its parent), from /srv/lab/sub (no -f), from /elsewhere.
+    expect(from('docker-compose.yaml')).toBe(true);
+    expect(from('lab/docker-compose.yaml')).toBe(true);
+    expect(from('../docker-compose.yaml')).toBe(true);
+    expect(from('../srv/lab/./docker-compose.yaml')).toBe(true);
+    expect(from('extra.yaml,docker-compose.yaml')).toBe(true);
+    // --project-directory . with the file below it.
+    expect(from('lab/docker-compose.yaml', '/srv')).toBe(true);
+    // Another file of the same name in another project directory, or another name.
+    expect(from('docker-compose.yaml', '/opt/lab')).toBe(false);
+    expect(from('other/docker-compose.yaml')).toBe(false);
+    expect(from('lab/other.yaml')).toBe(false);
   });
 
   it('tells a service container of our file from one of another file, another project, or a one-off run', () => {

@@ -27,7 +27,7 @@ function fakeEngine() {
     watchTags: () => {},
   };
   const add = (service: string, running: boolean, imageId = 'sha256:1') =>
-    containers.push({ id: `${service}-id-0123456789`, name: `${project}_${service}_1`, project, service, configFiles: [file], oneoff: false, running, pid: running ? 7 : null, exitCode: null, image: 'img:1', imageId, startedAt: '2026-01-01T00:00:00Z' });
+    containers.push({ id: `${service}-id-0123456789`, name: `${project}_${service}_1`, project, service, configFiles: [file], workingDir: dir, oneoff: false, running, pid: running ? 7 : null, exitCode: null, image: 'img:1', imageId, startedAt: '2026-01-01T00:00:00Z' });
   return { engine, add, tags };
 }
 

@@ -3,6 +3,7 @@ import { createActor, fromCallback, SimulatedClock } from 'xstate';
 import {
   childMachine,
   nextAction,
+  type ClearChildInput,
   type ChildInput,
   type ProcessCommand,
   type ProcessReport,
@@ -23,9 +24,23 @@ function fakeDriver() {
   return { logic, launches, last: () => launches.at(-1)! };
 }
 
+/** A fake `clearChild`: records each clear and the commands it got, and lets the test report it done. */
+function fakeClearer() {
+  const clears: { input: ClearChildInput; commands: string[]; report: (e: ProcessReport) => void }[] = [];
+  const logic = fromCallback<ProcessCommand, ClearChildInput>(({ input, sendBack, receive }) => {
+    const clear = { input, commands: [] as string[], report: sendBack };
+    clears.push(clear);
+    receive((cmd) => clear.commands.push(cmd.type));
+  });
+  return { logic, clears };
+}
+
+const dockerLaunch = { kind: 'docker', service: 'ocs-d1', composeFile: '/srv/lab/docker-compose.yaml', project: 'lab' } as const;
+
 function start(overrides: Partial<ChildInput> = {}) {
   const clock = new SimulatedClock();
   const driver = fakeDriver();
+  const clearer = fakeClearer();
   const input: ChildInput = {
     instanceId: 'thermo1',
     target: 'up',
@@ -37,10 +52,10 @@ function start(overrides: Partial<ChildInput> = {}) {
     rand: () => 0.5,
     ...overrides,
   };
-  const actor = createActor(childMachine.provide({ actors: { runChild: driver.logic } }), { input, clock });
+  const actor = createActor(childMachine.provide({ actors: { runChild: driver.logic, clearChild: clearer.logic } }), { input, clock });
   actor.start();
   const action = () => nextAction(actor.getSnapshot().value);
-  return { actor, clock, driver, action, ctx: () => actor.getSnapshot().context };
+  return { actor, clock, driver, clearer, action, ctx: () => actor.getSnapshot().context };
 }
 
 describe('child machine', () => {
@@ -99,6 +114,62 @@ describe('child machine', () => {
     expect(t.action()).toBe('down');
     t.clock.increment(10_000);
     expect(t.driver.launches).toHaveLength(2);
+  });
+
+  it('says a crash-looping child told down was stopped on request, not when it would relaunch', () => {
+    const t = start();
+    t.driver.last().report({ type: 'EXITED', code: 1, signal: null });
+    t.driver.last().report({ type: 'EXITED', code: 1, signal: null });
+    expect(t.ctx().reason).toMatch(/relaunch in/);
+    t.actor.send({ type: 'SET_TARGET', target: 'down' });
+    expect(t.action()).toBe('down');
+    expect(t.ctx().reason).toBe('stopped on request');
+    expect(t.ctx().lastExit).toBe('exited with code 1');
+    expect(t.clearer.clears).toHaveLength(0);
+  });
+
+  it('does not promise a relaunch to a child that exits while its target is down', () => {
+    const t = start({ target: 'down', adopt: { pid: 5, startTime: '1' } });
+    expect(t.action()).toBe('wait_start');
+    t.driver.last().report({ type: 'EXITED', code: null, signal: null });
+    expect(t.action()).toBe('down');
+    expect(t.ctx().reason).toBe('not relaunched: its target is down');
+  });
+
+  it('brings a docker child told down in backoff down through clearChild, whose container may run unseen', () => {
+    const t = start({ launch: dockerLaunch, stopGraceMs: 2_000 });
+    t.driver.last().report({ type: 'EXITED', code: 1, signal: null });
+    t.driver.last().report({ type: 'EXITED', code: 1, signal: null });
+    expect(t.action()).toBe('start_at');
+    t.actor.send({ type: 'SET_TARGET', target: 'down' });
+    expect(t.action()).toBe('wait_dead');
+    expect(t.clearer.clears.map((c) => c.input)).toEqual([{ instanceId: 'thermo1', launch: dockerLaunch }]);
+    t.clock.increment(2_000);
+    expect(t.clearer.clears[0]!.commands).toEqual(['KILL']);
+    t.clearer.clears[0]!.report({ type: 'EXITED', code: null, signal: null, note: 'service brought down' });
+    expect(t.action()).toBe('down');
+    expect(t.ctx()).toMatchObject({ reason: 'stopped on request', lastExit: 'exited with code 1', crashes: 2 });
+    expect(t.driver.launches).toHaveLength(2);
+  });
+
+  it('relaunches a docker child cleared in backoff once the service is down, if its target went back up', () => {
+    const t = start({ launch: dockerLaunch });
+    t.driver.last().report({ type: 'EXITED', code: 1, signal: null });
+    t.driver.last().report({ type: 'EXITED', code: 1, signal: null });
+    t.actor.send({ type: 'SET_TARGET', target: 'down' });
+    t.actor.send({ type: 'SET_TARGET', target: 'up' });
+    expect(t.action()).toBe('wait_dead');
+    t.clearer.clears[0]!.report({ type: 'EXITED', code: null, signal: null });
+    expect(t.action()).toBe('wait_start');
+    expect(t.driver.launches).toHaveLength(3);
+  });
+
+  it('describes an exit without status as its runner does', () => {
+    const t = start({ launch: dockerLaunch });
+    t.driver.last().report({ type: 'SPAWNED', pid: 9 });
+    t.driver.last().report({ type: 'EXITED', code: null, signal: null, note: 'exited (no exit code reported by the engine)' });
+    expect(t.ctx().lastExit).toBe('exited (no exit code reported by the engine)');
+    expect(t.ctx().reason).toBe('exited (no exit code reported by the engine); relaunched at once');
   });
 
   it('stops with TERM, escalates to KILL after the grace time, and lands in down', () => {

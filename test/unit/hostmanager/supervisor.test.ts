@@ -5,16 +5,21 @@ import type { ProcessCommand, RunChildInput } from '../../../src/hostmanager/chi
 import { Supervisor, type DockerInventory } from '../../../src/hostmanager/supervisor.js';
 import type { InstanceConfig, SiteConfig } from '../../../src/site-config/types.js';
 
-/** Fake processes: spawn at once, exit when told to stop; every launch is recorded. */
-function fakes() {
+/**
+ * Fake processes: spawn at once, exit when told to stop (with `slowStop`, only once the test calls
+ * the matching entry of `stops`); every launch is recorded.
+ */
+function fakes(slowStop = false) {
   const launches: string[] = [];
+  const stops: (() => void)[] = [];
   let pid = 100;
   const logic = fromCallback<ProcessCommand, RunChildInput>(({ input, sendBack, receive }) => {
     launches.push(input.instanceId);
     queueMicrotask(() => sendBack({ type: 'SPAWNED', pid: pid++ }));
-    receive(() => queueMicrotask(() => sendBack({ type: 'EXITED', code: 0, signal: null })));
+    const exit = () => sendBack({ type: 'EXITED', code: 0, signal: null });
+    receive(() => (slowStop ? stops.push(exit) : queueMicrotask(exit)));
   });
-  return { logic, launches };
+  return { logic, launches, stops };
 }
 
 const inst = (instanceId: string, extra: Partial<InstanceConfig> = {}): InstanceConfig => ({
@@ -30,11 +35,14 @@ const inst = (instanceId: string, extra: Partial<InstanceConfig> = {}): Instance
 const site = (instances: InstanceConfig[]): SiteConfig => ({ file: 'f', host: 'h', hub: { addressRoot: 'o' }, logDir: '/tmp', instances, warnings: [] });
 const tick = () => new Promise((r) => setTimeout(r, 5));
 
-function make(docker?: DockerInventory) {
-  const f = fakes();
+function make({ docker, slowStop = false }: { docker?: DockerInventory; slowStop?: boolean } = {}) {
+  const f = fakes(slowStop);
   const sv = new Supervisor({ runChild: f.logic, logger: pino({ level: 'silent' }), ...(docker ? { docker } : {}) });
   const row = (id: string) => sv.states().find((s) => s.instance_id === id);
-  return { sv, launches: f.launches, row };
+  /** What the host manager writes to targets.json, each time the supervisor asks it to. */
+  const saves: Record<string, string>[] = [];
+  sv.on('targets', () => saves.push(Object.fromEntries(sv.requestedTargets)));
+  return { sv, launches: f.launches, stops: f.stops, row, saves };
 }
 
 describe('Supervisor.apply', () => {
@@ -83,6 +91,69 @@ describe('Supervisor.apply', () => {
     expect([row('a')?.next_action, row('b')?.next_action]).toEqual(['down', 'up']);
   });
 
+  it('restores targets over a restart only for instances still in the SCF, and persists what it forgot', async () => {
+    const { sv, saves } = make();
+    sv.apply(site([inst('a')]), { targets: new Map([['a', 'down'], ['gone', 'up']]) });
+    expect(saves).toEqual([{ a: 'down' }]);
+    sv.apply(site([inst('a')]));
+    expect(saves).toHaveLength(1);
+  });
+
+  it('lets --initial-state override restored targets without keeping it or them', async () => {
+    const { sv, row, saves } = make();
+    sv.apply(site([inst('a'), inst('b', { manage: 'host/down' })]), { targets: new Map([['a', 'down']]), initial: 'up' });
+    await tick();
+    expect([row('a')?.target_state, row('b')?.target_state]).toEqual(['up', 'up']);
+    expect(saves).toEqual([{}]);
+    sv.setTargets([['a', 'down']]);
+    expect(saves.at(-1)).toEqual({ a: 'down' });
+  });
+});
+
+describe('an instance removed from the SCF and put back', () => {
+  it('forgets the target operators set, and persists that it did', async () => {
+    const { sv, row, saves } = make();
+    sv.apply(site([inst('a'), inst('b')]));
+    sv.setTargets([['a', 'down']]);
+    await tick();
+    expect(saves.at(-1)).toEqual({ a: 'down' });
+    sv.apply(site([inst('b')]));
+    expect(saves.at(-1)).toEqual({});
+    await tick();
+    sv.apply(site([inst('a'), inst('b')]));
+    await tick();
+    expect(row('a')).toMatchObject({ target_state: 'up', next_action: 'up' });
+    expect(Object.fromEntries(sv.requestedTargets)).toEqual({});
+  });
+
+  it('takes its target from manage when put back while it is still stopping', async () => {
+    const { sv, row, saves, stops } = make({ slowStop: true });
+    sv.apply(site([inst('a')]));
+    sv.setTargets([['a', 'up']]);
+    await tick();
+    sv.apply(site([]));
+    expect(row('a')).toMatchObject({ target_state: 'down', next_action: 'wait_dead' });
+    sv.apply(site([inst('a')]));
+    expect(row('a')?.target_state).toBe('up');
+    expect(saves.at(-1)).toEqual({});
+    stops.shift()!();
+    await tick();
+    expect(row('a')).toMatchObject({ target_state: 'up', next_action: 'up' });
+  });
+
+  it('still comes back down when its manage says so', async () => {
+    const { sv, row, stops } = make({ slowStop: true });
+    sv.apply(site([inst('a')]));
+    await tick();
+    sv.apply(site([]));
+    sv.apply(site([inst('a', { manage: 'host/down' })]));
+    stops.shift()!();
+    await tick();
+    expect(row('a')).toMatchObject({ target_state: 'down', next_action: 'down' });
+  });
+});
+
+describe('Supervisor docker rows', () => {
   it('shows docker instances through the inventory, with passive rows, and re-resolves on reapply', async () => {
     let found = false;
     const docker: DockerInventory = {
@@ -90,7 +161,7 @@ describe('Supervisor.apply', () => {
       passive: (configured) => (configured.has('extra') ? [] : [{ ...row0, instance_id: 'extra', agent_class: '[docker]', target_state: 'passive' }]),
       restartRequired: () => true,
     };
-    const { sv, row } = make(docker);
+    const { sv, row } = make({ docker });
     sv.apply(site([inst('d', { manage: 'docker/up', launch: null })]));
     expect(row('d')).toMatchObject({ agent_class: 'A[d?]', next_action: '?', reason: 'no service "ocs-d"' });
     expect(row('extra')?.target_state).toBe('passive');
