@@ -89,7 +89,7 @@ export function startAgent(config: AgentConfig, opts: AgentOptions): RunningAgen
   );
   const reconnectBackoff = opts.reconnectBackoff ?? { baseMs: 500, maxMs: 30_000, jitter: 0.5 };
   const killGraceMs = opts.killGraceMs ?? 5000;
-  const processApi = startProcessApi({ stateDir: config.stateDir, clients, logger, killGraceMs, backoff: reconnectBackoff });
+  const processApi = startProcessApi({ stateDir: config.stateDir, clients, channel: config.channel, logger, killGraceMs, backoff: reconnectBackoff });
   let stopping: Promise<void> | null = null;
 
   const startupIds = new Set(config.startup.map((t) => t.id));
@@ -145,7 +145,8 @@ export function startAgent(config: AgentConfig, opts: AgentOptions): RunningAgen
         client: client(key),
         roles: config.roles,
         announcement,
-        max: () => config.maxJobs - manager.running().length,
+        max: () => config.maxJobs - manager.active(),
+        onSlotFreed: (listener) => manager.onSlotFreed(listener),
         onOffers: (raws, from) => takeOffers(raws, from, { history, manager, logger }),
         logger,
         backoff: reconnectBackoff,

@@ -9,6 +9,7 @@ import { job as jobSchema, TERMINAL_STATES, type Ack, type AgentEvent, type Batc
 import { Errors, type CoxError } from '../shared/errors.js';
 import { uuid7 } from '../shared/uuid7.js';
 import { check } from '../shared/validate.js';
+import { isBuiltinCommand } from '../protocol/builtins.js';
 import { PollHub } from './dispatch/poll-hub.js';
 import { matchesNode, route, type Target } from './dispatch/routing.js';
 import { Waiters } from './dispatch/waiters.js';
@@ -82,6 +83,7 @@ export class Controller {
         this.polls.wakeAll();
         this.#jobs.wakeAll();
         this.processes.wake();
+        this.processes.restoreCores().catch((err: unknown) => this.#log.warn({ err }, 'could not write the announced cores again after the store came back'));
         this.#facts = null;
       }
     });
@@ -89,7 +91,8 @@ export class Controller {
 
   /**
    * A long poll: up to `max` of the node's next jobs, each leased until the ack timeout, or none
-   * when the wait ends.
+   * when the wait ends. `max` 0: the node has no free job slot, so it gets only urgent jobs (the
+   * controller's kills, which take none), one a poll; it polls even so to stay connected.
    */
   async poll(node: NodeKey, roles: string[], timeoutMs: number, signal?: AbortSignal, max = 1): Promise<Offer[]> {
     const deadline = this.now() + Math.min(timeoutMs, this.#opts.pollTimeoutMs);
@@ -99,8 +102,8 @@ export class Controller {
       // Again after each wake-up: after a resync the store may have lost the session (a Redis
       // restarted without its data), and a poll that is held open must bring it back.
       await this.#touch(node, roles);
-      const wait = this.polls.wait(node, roles, deadline - this.now(), signal);
-      const offers = await this.store.offerNext(node, randomUUID, this.now() + this.#opts.ackTimeoutMs, max);
+      const wait = this.polls.wait(node, roles, deadline - this.now(), signal, max === 0);
+      const offers = await this.store.offerNext(node, randomUUID, this.now() + this.#opts.ackTimeoutMs, Math.max(1, max), max === 0);
       if (offers.length > 0) {
         wait.cancel();
         return offers;
@@ -273,7 +276,8 @@ export class Controller {
     const names = targets.map(nodeName);
     for (const name of names) this.#routing.set(name, (this.#routing.get(name) ?? 0) + 1);
     try {
-      return await this.store.create({ job, targets, ...(targets.length ? {} : { failure: NO_MATCH }), ...(offer ? { offer } : {}) }, this.now());
+      const urgent = isBuiltinCommand(job.cmd);
+      return await this.store.create({ job, targets, ...(targets.length ? {} : { failure: NO_MATCH }), ...(offer ? { offer } : {}), ...(urgent ? { urgent } : {}) }, this.now());
     } finally {
       for (const name of names) {
         const left = this.#routing.get(name)! - 1;

@@ -43,6 +43,11 @@ export interface ControllerProcessesOptions {
 
 export class ControllerProcesses {
   readonly #finished = new Waiters<null>();
+  /**
+   * The cores each node last announced here. An agent announces them only when it connects, so a
+   * store that lost them (a Redis restarted empty) gets them back from here, not from the agent.
+   */
+  readonly #announced = new Map<string, { node: NodeKey; cores: Cores }>();
 
   constructor(private readonly o: ControllerProcessesOptions) {}
 
@@ -55,7 +60,8 @@ export class ControllerProcesses {
       throw Errors.NODE_UNKNOWN(`node ${name} is not connected (connected nodes: ${known})`);
     }
     const job = jobSchema.parse({ id: randomUUID(), cmd: START_PROCESS, ...node, args: spec });
-    await this.o.store.create({ job, targets: [node], process: { name: spec.name, spec } }, this.o.now());
+    // A start takes none of the agent's job slots (isBuiltinCommand): it reaches a busy agent too.
+    await this.o.store.create({ job, targets: [node], process: { name: spec.name, spec }, urgent: true }, this.o.now());
     return { id: job.id, node: name, name: spec.name };
   }
 
@@ -102,7 +108,10 @@ export class ControllerProcesses {
   async connected(node: NodeKey, event: unknown): Promise<void> {
     const facts = startupFacts.safeParse(event);
     if (!facts.success) return void this.o.logger.warn({ node: nodeName(node), err: facts.error.message }, 'startup event without valid process facts');
-    if (facts.data.cores) await this.o.store.processes.putCores(node, facts.data.cores, this.o.now());
+    if (facts.data.cores) {
+      this.#announced.set(nodeName(node), { node, cores: facts.data.cores });
+      await this.o.store.processes.putCores(node, facts.data.cores, this.o.now());
+    }
     if (!facts.data.processes) return;
     const lost = await this.o.store.processes.reconcile(node, facts.data.processes, this.o.now());
     if (lost.length > 0) this.o.logger.warn({ node: nodeName(node), lost }, 'agent does not know processes it had taken: they end lost');
@@ -111,6 +120,11 @@ export class ControllerProcesses {
   /** Cores of every connected node that reported them. */
   async resources(): Promise<Record<string, Cores>> {
     return Object.fromEntries(await this.o.store.processes.cores(await this.#live()));
+  }
+
+  /** The store may have lost what agents announced: written again, as the store's sessions are by the polls. */
+  async restoreCores(): Promise<void> {
+    for (const { node, cores } of this.#announced.values()) await this.o.store.processes.putCores(node, cores, this.o.now());
   }
 
   /** A process finished: wake whoever waits in `take`. */

@@ -26,8 +26,13 @@ export interface FakeControllerOptions {
 export type JobInput = Partial<Omit<Job, 'args'>> & { id: string; cmd: string; args?: Record<string, unknown> };
 
 type Offered = Job & { lease: string };
-/** Takes an offer; false if its poll is gone (the agent stopped), so the offer goes to the next. */
-type Waiter = (offer: Offered) => boolean;
+/** A pending poll. */
+interface Waiter {
+  /** Takes an offer; false if its poll is gone (the agent stopped), so the offer goes to the next. */
+  take: (offer: Offered) => boolean;
+  /** It asked for `max=0`: its agent has no free slot, so it takes urgent offers only. */
+  urgentOnly: boolean;
+}
 
 export class FakeController {
   readonly results = new Map<string, Result[]>();
@@ -52,6 +57,7 @@ export class FakeController {
   private readonly waiters: Waiter[] = [];
   private readonly leases = new Map<string, string>();
   private readonly tried = new Set<string>();
+  private readonly urgent = new Set<string>();
   url = '';
 
   constructor(
@@ -59,16 +65,28 @@ export class FakeController {
     private readonly leaseMs: number,
   ) {}
 
-  /** Queues a job for the next poll; the same id may be offered again (a re-offer). */
-  offer(input: JobInput): void {
+  /**
+   * Queues a job for the next poll; the same id may be offered again (a re-offer). `urgent`, like
+   * the controller's own kills, also reaches a poll whose agent has no free slot.
+   */
+  offer(input: JobInput, opts: { urgent?: boolean } = {}): void {
+    if (opts.urgent) this.urgent.add(input.id);
     this.enqueue({ ...jobSchema.parse(input), lease: randomUUID() }, 'tail');
   }
 
   private enqueue(offered: Offered, where: 'head' | 'tail'): void {
     this.leases.set(offered.id, offered.lease);
-    for (let waiter = this.waiters.shift(); waiter; waiter = this.waiters.shift()) if (this.hand(waiter, offered)) return;
+    for (let i = this.wanting(offered); i !== -1; i = this.wanting(offered)) if (this.hand(this.waiters.splice(i, 1)[0]!, offered)) return;
     if (where === 'head') this.queue.unshift(offered);
     else this.queue.push(offered);
+  }
+
+  private wanting(offered: Offered): number {
+    return this.waiters.findIndex((w) => this.wants(w, offered));
+  }
+
+  private wants(waiter: Waiter, offered: Offered): boolean {
+    return !waiter.urgentOnly || this.urgent.has(offered.id);
   }
 
   /**
@@ -76,7 +94,7 @@ export class FakeController {
    * lost in transit, and like the controller we offer it again when its lease goes unanswered.
    */
   private hand(waiter: Waiter, offered: Offered): boolean {
-    if (!waiter(offered)) return false;
+    if (!waiter.take(offered)) return false;
     setTimeout(() => {
       if (!this.tried.has(offered.lease) && this.leases.get(offered.id) === offered.lease) this.enqueue({ ...offered, lease: randomUUID() }, 'head');
     }, this.leaseMs).unref();
@@ -93,17 +111,18 @@ export class FakeController {
     return this.result(id, (r) => r.state !== 'RUNNING', timeoutMs);
   }
 
-/** Hands the next offer to `waiter`, now or when one is queued, unless released first. */
+  /** Hands the next offer it wants to `waiter`, now or when one is queued, unless released first. */
   wait(waiter: Waiter): void {
-    const next = this.queue.shift();
-    if (next && !this.hand(waiter, next)) this.queue.unshift(next);
-    else if (!next) this.waiters.push(waiter);
+    const i = this.queue.findIndex((o) => this.wants(waiter, o));
+    if (i === -1) return void this.waiters.push(waiter);
+    const next = this.queue.splice(i, 1)[0]!;
+    if (!this.hand(waiter, next)) this.queue.splice(i, 0, next);
   }
 
   /** Up to `n` more queued offers for a poll that already got one. */
   more(n: number): Offered[] {
     const extra = this.queue.splice(0, Math.max(0, n));
-    for (const o of extra) this.hand(() => true, o);
+    for (const o of extra) this.hand({ take: () => true, urgentOnly: false }, o);
     return extra;
   }
 
@@ -147,11 +166,14 @@ export async function startFakeController(opts: FakeControllerOptions = {}): Pro
     const poll = { path: req.url.split('?')[0]!, roles: q.role === undefined ? [] : ([] as string[]).concat(q.role), ...(q.max === undefined ? {} : { max: Number(q.max) }), offered: 0 };
     fake.polls.push(poll);
     const offered = await new Promise<Offered | null>((resolve) => {
-      const give: Waiter = (o) => {
-        if (reply.raw.destroyed || req.raw.socket.destroyed) return false;
-        clearTimeout(timer);
-        resolve(o);
-        return true;
+      const give: Waiter = {
+        take: (o) => {
+          if (reply.raw.destroyed || req.raw.socket.destroyed) return false;
+          clearTimeout(timer);
+          resolve(o);
+          return true;
+        },
+        urgentOnly: poll.max === 0,
       };
       const giveUp = () => {
         clearTimeout(timer);

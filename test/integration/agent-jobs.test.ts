@@ -57,7 +57,7 @@ describe('agent jobs', () => {
     expect(s.get('free')!.start).toBeLessThan(s.get('q1')!.end);
   });
 
-  it('runs at most max_jobs at once, asking each poll for no more offers than its free slots', async () => {
+  it('runs at most max_jobs at once, asking each poll for no more offers than its free slots (none when full)', async () => {
     const dir = tempDir();
     const log = join(dir, 'spans.log');
     runAgent(dir, agentToml(fake.url, { main: 'max_jobs = 2' }));
@@ -67,8 +67,10 @@ describe('agent jobs', () => {
     const spans = [...intervals(log).values()];
     const mostAtOnce = Math.max(...spans.map((a) => spans.filter((b) => b.start <= a.start && a.start < b.end).length));
     expect(mostAtOnce).toBe(2);
-    expect(fake.polls.every((p) => p.max !== undefined && p.max >= 1 && p.max <= 2)).toBe(true);
+    expect(fake.polls.every((p) => p.max !== undefined && p.max >= 0 && p.max <= 2)).toBe(true);
     expect(Math.max(...fake.polls.map((p) => p.offered))).toBe(2);
+    // Full, it went on polling, for urgent jobs only, and took no job to queue for a slot.
+    expect(fake.polls.some((p) => p.max === 0)).toBe(true);
   });
 
   it('kills the whole group at max_time: TIMEOUT, grandchild included, even if SIGTERM is ignored', async () => {
@@ -90,12 +92,12 @@ describe('agent jobs', () => {
     fake.offer(nodeJob('victim', 'tree.mjs', [pidFile]));
     fake.offer(nodeJob('queued', 'tree.mjs', [join(dir, 'never.pids')]));
     const pids = await waitUntil(() => treePids(pidFile), 5000, 'the process tree');
-    fake.offer({ id: 'k1', cmd: 'kill', args: { id: 'victim' } });
+    fake.offer({ id: 'k1', cmd: 'kill', args: { id: 'victim' } }, { urgent: true });
     expect(await fake.final('k1')).toMatchObject({ state: 'SUCCESS', data: '{"killed":"victim"}', level: 20 });
     expect((await fake.final('victim')).state).toBe('KILLED');
     await waitUntil(() => pids.every((p) => !isAlive(p)), 3000, 'the group to die');
     const second = await waitUntil(() => treePids(join(dir, 'never.pids')), 5000, 'the queued job to start');
-    fake.offer({ id: 'k2', cmd: 'killall' });
+    fake.offer({ id: 'k2', cmd: 'killall' }, { urgent: true });
     expect(await fake.final('k2')).toMatchObject({ state: 'SUCCESS', data: '{"killed":1}' });
     expect((await fake.final('queued')).state).toBe('KILLED');
     await waitUntil(() => second.every((p) => !isAlive(p)), 3000, 'the second group to die');

@@ -3,7 +3,7 @@
  * or client, and a controller killed while it holds the agent's poll loses no job.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -146,6 +146,41 @@ describe('controllers sharing one Redis (real processes)', () => {
     expect([view.state, view.results.length, view.results[0]?.streams[0]]).toEqual(['SUCCESS', 1, 'done\n']);
     expect(readFileSync(runs, 'utf8')).toBe('x\n');
   }, 60_000);
+
+  it('A dies while a named process started through it runs: its end, undeliverable to A, is handed out by B once, and A back takes it too', async () => {
+    redis = await startRedis();
+    const a = await controller();
+    const b = await controller();
+    const dir = mkdtempSync(join(tmpdir(), 'cox-agent-'));
+    startAgent(dir, { a: a.c.url, b: b.c.url });
+    await waitUntil(async () => '1_10' in (await a.client.listSessions()), 10_000, 'the agent polling');
+    await sleep(300);
+    // The agent owes a process's end to the controller whose poll brought its start: with B
+    // frozen, that is A's.
+    b.c.proc.kill('SIGSTOP');
+    const journal = join(dir, 'processes.journal');
+    let started;
+    try {
+      started = await a.client.start('1_10', 'orphan', dir, ['/bin/sh', '-c', 'sleep 3; exit 12'], {}, join(dir, 'out'), join(dir, 'err'));
+      await waitUntil(() => existsSync(journal) && readFileSync(journal, 'utf8').includes('"name":"orphan","origin":"a"'), 10_000, 'the process to start, taken from A');
+    } finally {
+      b.c.proc.kill('SIGCONT');
+    }
+    expect(await a.c.kill('SIGKILL')).toBeNull();
+    // The agent retries A for ~16 s, then offers the end to B, which shares A's store.
+    expect(await b.client.getFinished({ wait: 30 })).toEqual([['orphan', 12]]);
+    expect(await b.client.getFinished()).toEqual([]);
+    expect((await b.client.processes()).map((p) => [p.name, p.state, p.exit_code])).toEqual([['orphan', 'finished', 12]]);
+
+    // B's acknowledgement cannot tell the agent B stored the end (a controller with its own store
+    // acknowledges unknown ids too), so the agent keeps it for A. A, back on its address, takes
+    // it; the agent forgets it, and it is not handed out again.
+    const back = await startController(['--redis', redis.url, '--ack-timeout', '2', '--port', new URL(a.c.url).port]);
+    controllers.push(back);
+    await waitUntil(() => readFileSync(journal, 'utf8').includes(`{"acked":["${started.id}"]}`), 40_000, 'A to acknowledge the end');
+    expect(await new ControllerClient({ url: back.url }).getFinished()).toEqual([]);
+    expect(await b.client.getFinished()).toEqual([]);
+  }, 90_000);
 
   it('reaches a Redis over TLS with a password, trusting a private CA from NODE_EXTRA_CA_CERTS, and says why it cannot otherwise', async () => {
     const pki = makePki();

@@ -4,6 +4,7 @@
  * becomes the result's data as JSON at level 20; a thrown error ends the job ERROR.
  */
 import { z } from 'zod';
+import type { BuiltinCommand } from '../../protocol/builtins.js';
 import type { Job } from '../../protocol/job.js';
 import { CANCEL_PROCESSES, processSpec, START_PROCESS } from '../../protocol/process.js';
 import { Errors } from '../../shared/errors.js';
@@ -54,7 +55,7 @@ const msgArgs = z.looseObject({
   limit: z.number().int().min(1).max(10_000).default(1000),
 });
 
-export const BUILTINS: Readonly<Record<string, Builtin>> = {
+export const BUILTINS: Readonly<Record<BuiltinCommand, Builtin>> = {
   ping: () => 'pong',
   kill: (job, ctx) => {
     const { id } = check(killArgs, job.args, 'args');

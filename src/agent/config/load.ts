@@ -7,7 +7,7 @@ import { accessSync, constants, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse, TomlError } from 'smol-toml';
 import type { z } from 'zod';
-import { CANCEL_PROCESSES, START_PROCESS } from '../../protocol/process.js';
+import { BUILTIN_COMMANDS } from '../../protocol/builtins.js';
 import { Errors } from '../../shared/errors.js';
 import { levelsFromArray } from '../output/level-list.js';
 import { agentFileSchema, type AgentFile } from './schema.js';
@@ -15,11 +15,7 @@ import { keyAtLine, lineOfKey } from './locate.js';
 import type { AgentConfig, LoggerConfig } from './types.js';
 
 /** Commands the agent itself implements; a `[cmds.X]` section may not shadow them. */
-export const BUILTIN_CMDS = [
-  'execute', 'jumpscript', 'ping', 'kill', 'killall', 'get_msgs', 'get_process_stats',
-  'get_cpu_info', 'get_mem_info', 'get_disk_info', 'get_nic_info', 'get_os_info', 'restart',
-  START_PROCESS, CANCEL_PROCESSES,
-] as const;
+export const BUILTIN_CMDS = ['execute', 'jumpscript', ...BUILTIN_COMMANDS] as const;
 
 interface Problem {
   path: (string | number)[];

@@ -11,6 +11,7 @@
  * their final result, so an agent restart reruns them; stopping the agent keeps them there.
  */
 import type { Logger } from 'pino';
+import { isBuiltinCommand } from '../../protocol/builtins.js';
 import type { Job, Result } from '../../protocol/job.js';
 import { backoffDelay, type Backoff } from '../backoff.js';
 import { BUILTINS, runBuiltin, type BuiltinContext, type RunningJob } from '../commands/builtins.js';
@@ -53,6 +54,7 @@ export class JobManager {
   private readonly jobs = new Map<string, Tracked>();
   private readonly scheduler: Scheduler<string>;
   private readonly runs = new Set<Promise<void>>();
+  private readonly slotFreed = new Set<() => void>();
   private stopping = false;
 
   constructor(private readonly o: JobManagerOptions) {
@@ -62,8 +64,8 @@ export class JobManager {
   /** Takes a job; `persist` false for jobs the agent reruns anyway (startup tasks, history). */
   submit(job: Job, origin: string | null, persist = true): void {
     if (this.jobs.has(job.id)) return this.report(job, origin, verdict('DUPLICATE_ID', `job ${job.id} is already active on this agent`));
-    const builtin = BUILTINS[job.cmd];
-    if (builtin) {
+    if (isBuiltinCommand(job.cmd)) {
+      const builtin = BUILTINS[job.cmd];
       const ctx: BuiltinContext = { ...this.o.builtins, origin, kill: (id) => this.kill(id), killAll: (except) => this.killAll(except), running: () => this.running() };
       return void runBuiltin(builtin, job, ctx).then((outcome) => this.report(job, origin, outcome));
     }
@@ -106,6 +108,21 @@ export class JobManager {
 
   running(): RunningJob[] {
     return [...this.jobs.values()].flatMap((t) => (t.proc?.pid ? [{ id: t.job.id, cmd: t.job.cmd, pid: t.proc.pid }] : []));
+  }
+
+  /**
+   * Jobs held in any phase — queued, starting, running, waiting — each of which takes a job slot:
+   * a job still queued here would wait for a slot when another node might have one free.
+   * Built-ins are never held.
+   */
+  active(): number {
+    return this.jobs.size;
+  }
+
+  /** Calls `listener` each time a job ends and frees its slot; answers the unsubscribe. */
+  onSlotFreed(listener: () => void): () => void {
+    this.slotFreed.add(listener);
+    return () => this.slotFreed.delete(listener);
   }
 
   /** Kills every process and waits for them; long-running jobs stay in the history. */
@@ -196,6 +213,7 @@ export class JobManager {
 
   private finish(t: Tracked, outcome: Outcome): void {
     this.jobs.delete(t.job.id);
+    for (const listener of this.slotFreed) listener();
     if (t.persistent) this.o.history.remove(t.job.id);
     this.o.stats.forget(`job.${t.job.id}.`);
     this.report(t.job, t.origin, outcome);

@@ -1,8 +1,9 @@
 /**
  * The agent's half of the process API (REFERENCE 3), assembled: the journal in the state dir, the
- * processes (adopting survivors of an earlier run), one exit reporter per controller, and the
- * facts the agent announces when it connects — its cores and every process it still knows, so a
- * controller can tell which of the processes it handed this node were lost with a restart.
+ * processes (adopting survivors of an earlier run), one exit reporter per controller (each offering
+ * what its controller does not take to the other polled ones), and the facts the agent announces
+ * when it connects — its cores and every process it still knows, so a controller can tell which
+ * of the processes it handed this node were lost with a restart.
  */
 import path from 'node:path';
 import type { Logger } from 'pino';
@@ -12,11 +13,13 @@ import type { ControllerClient } from '../transport/controller-client.js';
 import { cpuCores } from './cpu-topology.js';
 import { ProcessJournal } from './journal.js';
 import { NamedProcesses } from './named-processes.js';
-import { ExitReporter } from './reporter.js';
+import { exitReporters } from './reporter.js';
 
 export interface ProcessApiOptions {
   stateDir: string;
   clients: ReadonlyMap<string, ControllerClient>;
+  /** The polled controllers (`[channel]`). */
+  channel: readonly string[];
   logger: Logger;
   killGraceMs: number;
   backoff: Backoff;
@@ -39,12 +42,8 @@ export function startProcessApi(o: ProcessApiOptions): ProcessApi {
     o.logger.warn({ processes: orphans.map((e) => e.name) }, 'process ends owed to controllers no longer configured: dropped');
     journal.acked(orphans.map((e) => e.id));
   }
-  const reporters = new Map(
-    [...o.clients].map(([key, client]) => [
-      key,
-      new ExitReporter({ key, journal, send: (exits, signal) => client.processExits(exits, signal), logger: o.logger, backoff: o.backoff }),
-    ]),
-  );
+  const sends = new Map([...o.clients].map(([key, client]) => [key, client.processExits.bind(client)]));
+  const reporters = exitReporters({ sends, channel: o.channel, journal, logger: o.logger, backoff: o.backoff });
   const processes = new NamedProcesses({ journal, killGraceMs: o.killGraceMs, logger: o.logger, onExit: (origin) => reporters.get(origin)?.kick() });
   for (const r of reporters.values()) r.kick();
   const cores = cpuCores();

@@ -17,8 +17,10 @@ export interface PollerOptions {
   roles: readonly string[];
   /** What the agent says of itself, as it is at the moment of saying it. */
   announcement: (name: 'startup' | 'reconnect') => AgentEvent;
-  /** How many offers to ask for: the agent's free job slots, at least 1. */
+  /** The agent's free job slots: how many offers to ask for. At 0 or below it still polls, for urgent jobs only. */
   max: () => number;
+  /** Calls its listener when a job ends and frees a slot; answers the unsubscribe. */
+  onSlotFreed: (listener: () => void) => () => void;
   /** Handles the offers of one poll; the next poll starts when it resolves (after the ack, not the run). */
   onOffers: (raw: unknown[], client: ControllerClient) => Promise<void>;
   logger: Logger;
@@ -56,7 +58,8 @@ export class Poller {
           logger.info({ controller: client.key, transport: client.transport, event: name }, 'announced to the controller');
         }
         // Past MAX_BATCH the controller would refuse the poll; a larger max_jobs fills up over several.
-        const offers = await client.poll(this.opts.roles, Math.min(MAX_BATCH, Math.max(1, this.opts.max())), signal);
+        const max = Math.min(MAX_BATCH, Math.max(0, this.opts.max()));
+        const offers = max > 0 ? await client.poll(this.opts.roles, max, signal) : await this.pollWhileFull(signal);
         if (failures > 0) logger.info({ controller: client.key, after: failures }, 'controller reachable again');
         failures = 0;
         if (offers.length > 0) await this.opts.onOffers(offers, client);
@@ -70,6 +73,25 @@ export class Poller {
         else logger.debug(facts, 'controller poll failed again');
         await sleep(delayMs, signal);
       }
+    }
+  }
+
+  /**
+   * A poll asking for no job, only urgent ones (kills), while every slot is taken: it keeps the
+   * node connected. The controller would hold it to its timeout, so it is given up as soon as a
+   * slot frees, and the next poll asks for work again. A kill offered in that very moment is lost
+   * in transit, and offered again once its lease expires.
+   */
+  private async pollWhileFull(stop: AbortSignal): Promise<unknown[]> {
+    const freed = new AbortController();
+    const unsubscribe = this.opts.onSlotFreed(() => this.opts.max() > 0 && freed.abort());
+    try {
+      return await this.opts.client.poll(this.opts.roles, 0, AbortSignal.any([stop, freed.signal]));
+    } catch (err) {
+      if (freed.signal.aborted && !stop.aborted) return [];
+      throw err;
+    } finally {
+      unsubscribe();
     }
   }
 }

@@ -15,18 +15,20 @@ export interface Poll {
   reserved: boolean;
   /** It looked in the store, found nothing, and now only waits: idle, and may be handed a job. */
   listening: boolean;
+  /** Asked for no job (`max` 0): its node has no free slot, so it is never idle and takes urgent jobs only. */
+  urgentOnly: boolean;
   /** Offers handed to it (handOff), which it answers instead of looking in the store again. */
   handed: Offer[] | null;
 }
 
-const idle = (p: Poll) => p.listening && !p.reserved;
+const idle = (p: Poll) => p.listening && !p.reserved && !p.urgentOnly;
 
 export class PollHub {
   readonly #polls = new Waiters<Poll>();
 
   /** Registers a pending poll. Register before looking for work, so no wake-up is missed in between. */
-  wait(node: NodeKey, roles: readonly string[], timeoutMs: number, signal?: AbortSignal): Waiting<Poll> {
-    return this.#polls.add(nodeName(node), { node, roles, reserved: false, listening: false, handed: null }, timeoutMs, signal);
+  wait(node: NodeKey, roles: readonly string[], timeoutMs: number, signal?: AbortSignal, urgentOnly = false): Waiting<Poll> {
+    return this.#polls.add(nodeName(node), { node, roles, reserved: false, listening: false, urgentOnly, handed: null }, timeoutMs, signal);
   }
 
   wake(node: NodeKey): void {
@@ -55,13 +57,14 @@ export class PollHub {
   }
 
   /**
-   * Gives `offers` to the node's longest-waiting listening poll and wakes that poll alone: it
-   * answers them without another store read. False when no poll of the node listens any more
-   * (it ended, or was woken by other work meanwhile): the caller takes the offers back.
+   * Gives `offers` (never urgent ones) to the node's longest-waiting listening poll that has a
+   * free slot, and wakes that poll alone: it answers them without another store read. False when
+   * there is none any more (it ended, was woken by other work meanwhile, or its node filled up):
+   * the caller takes the offers back.
    */
   handOff(node: NodeKey, offers: Offer[]): boolean {
     for (const w of this.#polls.on(nodeName(node))) {
-      if (!w.meta.listening) continue;
+      if (!w.meta.listening || w.meta.urgentOnly) continue;
       w.meta.handed = offers;
       w.wake();
       return true;

@@ -25,10 +25,13 @@ const seconds = (max: number) =>
     .transform(Number)
     .pipe(z.number().max(max));
 
+/** Offers a poll asks for: its agent's free job slots; 0 (no free slot) takes urgent jobs only. */
+const pollMax = z.number().int().min(0).max(MAX_BATCH);
+
 export const pollQuery = z.object({
   role: z.union([role, z.array(role).max(100)]).optional().transform((r) => (r === undefined ? [] : Array.isArray(r) ? r : [r])),
   timeout: seconds(MAX_WAIT_S).optional(),
-  max: z.string().regex(/^\d+$/, 'expected a positive integer').transform(Number).pipe(z.number().int().min(1).max(MAX_BATCH)).optional(),
+  max: z.string().regex(/^\d+$/, 'expected a whole number').transform(Number).pipe(pollMax).optional(),
 });
 
 export const scriptQuery = z.object({ hash: z.string().regex(/^[0-9a-f]{64}$/, 'expected a sha256 hex digest') });
@@ -80,7 +83,7 @@ export const executeJumpScriptBody = z
 /** Stream calls carry JSON bodies where HTTP has paths and queries: numbers are numbers. */
 export const streamPollBody = z.strictObject({
   role: z.array(role).max(100).default([]),
-  max: z.number().int().min(1).max(MAX_BATCH).default(1),
+  max: pollMax.default(1),
   timeout: z.number().min(0).max(MAX_WAIT_S).optional(),
 });
 export const streamGetBody = z.strictObject({ id, wait: z.number().min(0).max(MAX_WAIT_S).optional() });

@@ -107,9 +107,10 @@ export interface JobStore {
 
   /**
    * Leases up to `max` of the node's next queued deliveries, in queue order, to one poll until
-   * `expiresAt`, each under its own lease from `newLease`; empty if none is queued.
+   * `expiresAt`, each under its own lease from `newLease`; empty if none is queued. With
+   * `urgentOnly`, only urgent ones: the node has no free job slot, and those take none.
    */
-  offerNext(node: NodeKey, newLease: () => string, expiresAt: number, max: number): Promise<Offer[]>;
+  offerNext(node: NodeKey, newLease: () => string, expiresAt: number, max: number, urgentOnly?: boolean): Promise<Offer[]>;
   /**
    * Takes back an offer that never reached its poll (the poll ended before the hand-off): the
    * delivery is queued again as if never offered, and the node's polls are woken. False if the

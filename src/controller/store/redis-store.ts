@@ -83,7 +83,7 @@ export class RedisJobStore extends RedisTelemetry implements JobStore {
     return new Map(JOB_STATES.flatMap((s, i) => (counts[i]! > 0 ? [[s, counts[i]!] as const] : [])));
   }
 
-  offerNext(node: NodeKey, newLease: () => string, expiresAt: number, max: number): Promise<Offer[]> {
+  offerNext(node: NodeKey, newLease: () => string, expiresAt: number, max: number, urgentOnly = false): Promise<Offer[]> {
     return this.atomic.run(async (change) => {
       const ids = await this.atomic.client.zrange(this.k.queue(nodeName(node)), 0, max - 1);
       const docs = await change.docs<JobDoc>(ids.map(this.k.job));
@@ -91,6 +91,9 @@ export class RedisJobStore extends RedisTelemetry implements JobStore {
       for (const doc of docs) {
         const d = doc && deliveryOf(doc, node);
         if (!doc || d?.state !== 'QUEUED') return change.raced();
+        // Urgent deliveries head the queue, so the first other one ends them. No score bound tells
+        // the two apart (seqs are past 2**50 already); the document does.
+        if (urgentOnly && !d.urgent) break;
         const lease = newLease();
         Object.assign(d, { state: 'OFFERED', lease, expires: expiresAt, offers: d.offers + 1 });
         this.#put(change, doc);

@@ -45,6 +45,9 @@ export function jobStatements(db: Database.Database) {
     nextQueued: p<[number, number, number], { seq: number; spec: string }>(
       "SELECT d.seq, s.spec FROM deliveries d JOIN job_specs s ON s.seq = d.seq WHERE d.gid = ? AND d.nid = ? AND d.state = 'QUEUED' ORDER BY d.urgent DESC, d.seq LIMIT ?",
     ),
+    nextUrgent: p<[number, number, number], { seq: number; spec: string }>(
+      "SELECT d.seq, s.spec FROM deliveries d JOIN job_specs s ON s.seq = d.seq WHERE d.gid = ? AND d.nid = ? AND d.state = 'QUEUED' AND d.urgent = 1 ORDER BY d.seq LIMIT ?",
+    ),
     offer: p("UPDATE deliveries SET state = 'OFFERED', lease = ?, lease_expires = ?, offers = offers + 1 WHERE seq = ? AND gid = ? AND nid = ? AND state = 'QUEUED'"),
     // The lease stays on the running delivery, so the same acknowledgement sent again (its first
     // reply lost) is recognised and answered alike instead of leaving the agent in doubt.

@@ -134,9 +134,10 @@ export class SqliteJobStore extends SqliteTelemetry implements JobStore {
     return new Map(this.#q.jobCounts.all().map((r) => [r.state, r.n]));
   }
 
-  offerNext(node: NodeKey, newLease: () => string, expiresAt: number, max: number): Promise<Offer[]> {
+  offerNext(node: NodeKey, newLease: () => string, expiresAt: number, max: number, urgentOnly = false): Promise<Offer[]> {
+    const queued = urgentOnly ? this.#q.nextUrgent : this.#q.nextQueued;
     return this.#write(() =>
-      this.#q.nextQueued.all(node.gid, node.nid, max).map((next) => {
+      queued.all(node.gid, node.nid, max).map((next) => {
         const lease = newLease();
         this.#q.offer.run(lease, expiresAt, next.seq, node.gid, node.nid);
         return { ...(JSON.parse(next.spec) as Job), gid: node.gid, nid: node.nid, lease };

@@ -116,6 +116,53 @@ describe('Controller', () => {
     await expect(controller.kill('ghost')).rejects.toMatchObject({ code: 'COX_NOT_FOUND' });
   });
 
+  it('gives a poll with max 0 (no free slot) the kill of its running job, never the jobs queued behind it', async () => {
+    const { controller } = s;
+    await controller.poll(A, [], 0);
+    await controller.submit({ cmd: 'x', nid: 10, id: 'run' });
+    const offer = (await controller.poll(A, [], 0))[0]!;
+    await controller.ack(A, [{ id: offer.id, lease: offer.lease }]);
+    const full = controller.poll(A, [], 60_000, undefined, 0);
+    await new Promise((r) => setTimeout(r, 10));
+    // Woken by it, the full node's poll goes on waiting: the job is not handed to it either.
+    expect((await controller.submit({ cmd: 'x', nid: 10, id: 'later' })).state).toBe('QUEUED');
+    await new Promise((r) => setTimeout(r, 10));
+    expect(controller.polls.size).toBe(1);
+    await controller.kill('run');
+    expect(await full).toMatchObject([{ cmd: 'kill', args: { id: 'run' } }]);
+    expect(await controller.poll(A, [], 0, undefined, 0)).toEqual([]);
+    expect((await controller.poll(A, [], 0, undefined, 1)).map((o) => o.id)).toEqual(['later']);
+  });
+
+  it('offers built-ins and process starts, which take no slot, to a full node and ahead of its queued jobs', async () => {
+    const { controller } = s;
+    await controller.poll(A, [], 0);
+    await controller.submit({ cmd: 'x', nid: 10, id: 'queued' });
+    await controller.submit({ cmd: 'ping', nid: 10, id: 'ping' });
+    const started = await controller.processes.start({ node: '1_10', name: 'p', work_dir: '/tmp', args: ['/bin/true'], env: {}, stdout: '/tmp/p.out', stderr: '/tmp/p.err' });
+    expect((await controller.poll(A, [], 0, undefined, 0)).map((o) => o.id)).toEqual(['ping']);
+    expect((await controller.poll(A, [], 0, undefined, 0)).map((o) => o.id)).toEqual([started.id]);
+    expect((await controller.poll(A, [], 0, undefined, 0)).map((o) => o.id)).toEqual([]);
+    expect((await controller.poll(A, [], 0, undefined, 5)).map((o) => o.id)).toEqual(['queued']);
+  });
+
+  it('routes a role job past a node whose poll has no free slot, to one that has; that poll keeps its node alive', async () => {
+    const { clock, controller, tick } = s;
+    const full = controller.poll(A, ['s'], 60_000, undefined, 0);
+    const free = controller.poll(B, ['s'], 60_000);
+    await new Promise((r) => setTimeout(r, 10));
+    await controller.submit({ cmd: 'x', roles: ['s'], id: 'role' });
+    expect((await free).map((o) => o.id)).toEqual(['role']);
+    clock.t += 20_000;
+    await tick();
+    clock.t += 20_000;
+    // B polls no more; A still does, full.
+    expect(await tick()).toMatchObject({ lost: 1 });
+    expect(Object.keys(await controller.sessions())).toEqual(['1_10']);
+    controller.close();
+    expect(await full).toEqual([]);
+  });
+
   it('drops a node after the TTL; its running job ends ERROR, its queued job waits for it', async () => {
     const { clock, controller, tick } = s;
     await controller.poll(A, ['r'], 0);

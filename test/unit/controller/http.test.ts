@@ -54,7 +54,7 @@ describe('controller HTTP', () => {
       ['POST', '/1/10/ack', [{ id: 'x', lease: 'l' }, { id: 'y' }], /^body\[1\]\.lease: /],
       ['POST', '/1/10/ack', [], /^body: /],
       ['POST', '/1/10/result', [{ id: 'x', gid: 1, nid: 10, cmd: 'x', starttime: 0, time: 0 }], /^body\[0\]\.state: /],
-      ['GET', '/1/10/cmd?max=0', undefined, /^query\.max: /],
+      ['GET', '/1/10/cmd?max=-1', undefined, /^query\.max: /],
       ['POST', '/api/jobs', { cmd: 'x', roles: ['a'], args: { max_time: 2_200_000 } }, /^body\.args\.max_time: expected at most 2147483 seconds/],
       ['POST', '/api/jobs', { cmd: 'x', roles: ['a'], args: { recurring_period: 3_000_000 } }, /^body\.args\.recurring_period: expected at most/],
       ['POST', '/api/jobs', { cmd: 'x', gid: 1, nid: 1_000_000_000 }, /^body\.nid: /],
@@ -102,6 +102,19 @@ describe('controller HTTP', () => {
     expect((await call(a, 'POST', '/1/10/result', result('ghost'))).statusCode).toBe(404);
     expect((await call(a, 'GET', '/api/jobs/a')).json().state).toBe('SUCCESS');
     expect((await call(a, 'GET', '/api/jobs/b')).json().state).toBe('QUEUED');
+  });
+
+  it('gives a poll with max=0 (no free slot) only urgent jobs: the kill, not the queued job', async () => {
+    const a = await build();
+    await call(a, 'GET', '/1/10/cmd?timeout=0');
+    for (const id of ['run', 'queued']) await call(a, 'POST', '/api/jobs', { cmd: 'x', nid: 10, id });
+    const [offer] = (await call(a, 'GET', '/1/10/cmd?timeout=0&max=1')).json();
+    await call(a, 'POST', '/1/10/ack', [{ id: 'run', lease: offer.lease }]);
+    expect((await call(a, 'GET', '/1/10/cmd?timeout=0&max=0')).statusCode).toBe(204);
+    await call(a, 'POST', '/api/jobs/run/kill');
+    expect((await call(a, 'GET', '/1/10/cmd?timeout=0&max=0')).json()).toMatchObject([{ cmd: 'kill', args: { id: 'run' } }]);
+    expect((await call(a, 'GET', '/1/10/cmd?timeout=0&max=0')).statusCode).toBe(204);
+    expect((await call(a, 'GET', '/1/10/cmd?timeout=0&max=1')).json()).toMatchObject([{ id: 'queued' }]);
   });
 
   it('refuses a duplicate job id with 409 COX_DUPLICATE_ID', async () => {

@@ -36,9 +36,10 @@ describe('controller options', () => {
   });
 
   it('refuses a Redis URL of another scheme, naming --redis', () => {
-    for (const url of ['localhost:6379', 'http://localhost:6379', 'redis:/x', 'unix://']) {
-      expect(configError(() => parse(['--redis', url])).message).toBe(`--redis (or COX_REDIS): "${url}" is not a redis://, rediss:// or unix:// URL`);
+    for (const url of ['localhost:6379', 'http://localhost:6379', 'redis:/x']) {
+      expect(configError(() => parse(['--redis', url])).message).toBe(`--redis (or COX_REDIS): "${url}": not a redis://, rediss:// or unix:// URL`);
     }
+    expect(configError(() => parse(['--redis', 'unix://'])).message).toBe('--redis (or COX_REDIS): "unix://": no socket path');
     vi.stubEnv('COX_REDIS', 'tcp://localhost:6379');
     expect(configError(() => parse([])).message).toMatch(/^--redis \(or COX_REDIS\)/);
   });

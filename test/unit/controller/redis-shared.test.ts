@@ -113,17 +113,21 @@ describe('Redis store shared by two controllers', () => {
     }
   });
 
-  it('brings back the session of a node whose poll is held, once Redis comes back without its data', async () => {
+  it('brings back the session and the announced cores of a node whose poll is held, once Redis comes back without its data', async () => {
     const polling = new Controller({ store: one, logger: pino({ level: 'silent' }), pollTimeoutMs: 60_000, ttlMs: 30_000, ackTimeoutMs: 10_000 });
     const admin = new Redis({ path: redis.socket });
     try {
       const held = polling.poll(A, ['storage'], 30_000);
       await waitUntil(async () => (await two.sessions(0)).length === 1, 5000, 'the session');
+      await polling.processes.connected(A, { name: 'startup', cores: [[0, 2], [1, 3]] });
       // What a Redis restarted without persistence looks like: empty, and every connection cut.
       await admin.flushall();
       await admin.client('KILL', 'TYPE', 'pubsub');
       await waitUntil(async () => (await two.sessions(0)).length === 1, 5000, 'the session to come back');
       expect(await two.sessions(0)).toMatchObject([{ ...A, roles: ['storage'] }]);
+      // The agent announced its cores once, when it connected: they come back from the controller.
+      await waitUntil(async () => (await two.processes.cores([A])).size === 1, 5000, 'the cores to come back');
+      expect(Object.fromEntries(await two.processes.cores([A]))).toEqual({ '1_10': [[0, 2], [1, 3]] });
       polling.close();
       await held;
     } finally {

@@ -125,6 +125,19 @@ export function storeConformance(name: string, factory: () => Promise<StoreFixtu
       expect(await store.queueLengths()).toEqual(new Map([['1_10', 4]]));
     });
 
+    it('offers a poll that takes urgent jobs only just those, in order, and leaves the rest queued', async () => {
+      await store.create({ job: mkJob('a'), targets: [A] }, T0);
+      await store.create({ job: mkJob('k1', { cmd: 'kill' }), targets: [A], urgent: true }, T0 + 1);
+      await store.create({ job: mkJob('b'), targets: [A] }, T0 + 2);
+      await store.create({ job: mkJob('k2', { cmd: 'kill' }), targets: [A], urgent: true }, T0 + 3);
+      await store.create({ job: mkJob('kb', { cmd: 'kill' }), targets: [B], urgent: true }, T0 + 4);
+      const urgent = async (max: number) => (await store.offerNext(A, () => `l-${Math.random()}`, T0 + 1000, max, true)).map((o) => o.id);
+      expect(await urgent(1)).toEqual(['k1']);
+      expect(await urgent(5)).toEqual(['k2']);
+      expect(await urgent(5)).toEqual([]);
+      expect((await store.offerNext(A, () => 'l', T0 + 1000, 5)).map((o) => o.id)).toEqual(['a', 'b']);
+    });
+
     it('acknowledges a batch item by item: a stale lease fails alone, a repeated one is answered alike', async () => {
       for (const id of ['a', 'b', 'c']) await store.create({ job: mkJob(id), targets: [A] }, T0);
       const [a, b, c] = await store.offerNext(A, () => `l-${Math.random()}`, T0 + 1000, 3);
