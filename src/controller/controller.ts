@@ -91,8 +91,8 @@ export class Controller {
 
   /**
    * A long poll: up to `max` of the node's next jobs, each leased until the ack timeout, or none
-   * when the wait ends. `max` 0: the node has no free job slot, so it gets only urgent jobs (the
-   * controller's kills, which take none), one a poll; it polls even so to stay connected.
+   * when the wait ends. `max` 0: the node has no free job slot, so it gets only urgent jobs (kills,
+   * built-ins and process starts, which take none), one a poll; it polls even so to stay connected.
    */
   async poll(node: NodeKey, roles: string[], timeoutMs: number, signal?: AbortSignal, max = 1): Promise<Offer[]> {
     const deadline = this.now() + Math.min(timeoutMs, this.#opts.pollTimeoutMs);

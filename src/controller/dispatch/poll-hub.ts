@@ -57,10 +57,10 @@ export class PollHub {
   }
 
   /**
-   * Gives `offers` (never urgent ones) to the node's longest-waiting listening poll that has a
-   * free slot, and wakes that poll alone: it answers them without another store read. False when
-   * there is none any more (it ended, was woken by other work meanwhile, or its node filled up):
-   * the caller takes the offers back.
+   * Gives `offers` to the node's longest-waiting listening poll that has a free slot, and wakes
+   * that poll alone: it answers them without another store read. False when there is none any
+   * more (it ended, was woken by other work meanwhile, or its node filled up): the caller takes
+   * the offers back.
    */
   handOff(node: NodeKey, offers: Offer[]): boolean {
     for (const w of this.#polls.on(nodeName(node))) {
