@@ -271,7 +271,8 @@ async function throughputCoxswain({ tag, dir, ctl }, transport) {
 async function throughputBullmq({ tag, dir, redis }, concurrency = SETTINGS.tp.agents) {
   const { warmup, jobs } = SETTINGS.tp;
   const { Queue } = loadBullmq();
-  const name = 'tp';
+  // Its own queue per run: the counts checked below are the queue's whole history.
+  const name = `tp-c${concurrency}`;
   const worker = forkBenchChild(WORKER, { tag, cwd: dir });
   const queue = new Queue(name, { connection: redis.connection });
   try {
