@@ -57,6 +57,17 @@ function startAgent(dir: string, urls: Record<string, string>): ChildProcess {
   return proc;
 }
 
+/** A Redis, controllers A and B on it, and the agent 1_10 polling both, seen polling A. */
+async function twoControllersOneAgent() {
+  redis = await startRedis();
+  const a = await controller();
+  const b = await controller();
+  const dir = mkdtempSync(join(tmpdir(), 'cox-agent-'));
+  startAgent(dir, { a: a.c.url, b: b.c.url });
+  await waitUntil(async () => '1_10' in (await a.client.listSessions()), 10_000, 'the agent polling');
+  return { a, b, dir };
+}
+
 /** `execute` of a node one-liner. */
 const node = (code: string) => ({ cmd: 'execute', args: { name: process.execPath, args: ['-e', code] } });
 
@@ -128,12 +139,7 @@ describe('controllers sharing one Redis (real processes)', () => {
   });
 
   it('A dies while the agent runs its job: the result, undeliverable to A, reaches B', async () => {
-    redis = await startRedis();
-    const a = await controller();
-    const b = await controller();
-    const dir = mkdtempSync(join(tmpdir(), 'cox-agent-'));
-    startAgent(dir, { a: a.c.url, b: b.c.url });
-    await waitUntil(async () => '1_10' in (await a.client.listSessions()), 10_000, 'the agent polling');
+    const { a, b, dir } = await twoControllersOneAgent();
     // Its polls are open at both by now.
     await sleep(300);
     // Submitted through A, the job goes to the agent's poll waiting at A.
@@ -148,12 +154,7 @@ describe('controllers sharing one Redis (real processes)', () => {
   }, 60_000);
 
   it('A dies while a named process started through it runs: its end, undeliverable to A, is handed out by B once, and A back takes it too', async () => {
-    redis = await startRedis();
-    const a = await controller();
-    const b = await controller();
-    const dir = mkdtempSync(join(tmpdir(), 'cox-agent-'));
-    startAgent(dir, { a: a.c.url, b: b.c.url });
-    await waitUntil(async () => '1_10' in (await a.client.listSessions()), 10_000, 'the agent polling');
+    const { a, b, dir } = await twoControllersOneAgent();
     await sleep(300);
     // The agent owes a process's end to the controller whose poll brought its start: with B
     // frozen, that is A's.
@@ -175,7 +176,7 @@ describe('controllers sharing one Redis (real processes)', () => {
     // B's acknowledgement cannot tell the agent B stored the end (a controller with its own store
     // acknowledges unknown ids too), so the agent keeps it for A. A, back on its address, takes
     // it; the agent forgets it, and it is not handed out again.
-    const back = await startController(['--redis', redis.url, '--ack-timeout', '2', '--port', new URL(a.c.url).port]);
+    const back = await startController(['--redis', redis!.url, '--ack-timeout', '2', '--port', new URL(a.c.url).port]);
     controllers.push(back);
     await waitUntil(() => readFileSync(journal, 'utf8').includes(`{"acked":["${started.id}"]}`), 40_000, 'A to acknowledge the end');
     expect(await new ControllerClient({ url: back.url }).getFinished()).toEqual([]);
