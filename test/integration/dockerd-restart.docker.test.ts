@@ -21,7 +21,11 @@ describe.runIf(haveEngine)('dockerd restarted under a running host manager', () 
     p = project();
     const file = p.write(['ocs-a', 'ocs-b', 'ocs-p']);
     d = await startDockerDaemon(['a', 'b'], [file]);
-    await waitRows(d, (r) => isUp(r, 'a', 'b'), 'a and b up');
+    const { r: first } = await waitRows(d, (r) => isUp(r, 'a', 'b'), 'a and b up');
+    // What the restart must not add to: a child that needed a second try to come up under a
+    // loaded suite is another test's business, but it is shown, so such a run can be read.
+    const crashesBefore = first.a.crashes + first.b.crashes;
+    if (crashesBefore > 0) console.info(`before the restart: a ${JSON.stringify(first.a.last_exit)} ${first.a.reason}; b ${JSON.stringify(first.b.last_exit)} ${first.b.reason}`);
     const before = [...(await containersOf(p.name, 'ocs-a')), ...(await containersOf(p.name, 'ocs-b'))];
     expect(before.every((c) => c.running)).toBe(true);
 
@@ -37,7 +41,7 @@ describe.runIf(haveEngine)('dockerd restarted under a running host manager', () 
     const back = await waitRows(d, (r) => isUp(r, 'a', 'b') && r.p.next_action === 'down', 'recovered', 15_000);
     const after = [...(await containersOf(p.name, 'ocs-a')), ...(await containersOf(p.name, 'ocs-b'))];
     expect(after).toEqual(before);
-    expect(back.r.a.crashes + back.r.b.crashes).toBe(0);
+    expect(back.r.a.crashes + back.r.b.crashes).toBe(crashesBefore);
     console.info(`recovered ${back.ms} ms after dockerd answered again`);
   }, 90_000);
 });
