@@ -643,7 +643,7 @@ function table(r) {
   const rat = (x) => (num(x) ? `${x.toFixed(2)}×` : '—');
   const fl = r.floors;
   const mrt = fl?.message_round_trip;
-  const reachable = (beyond, target) => (beyond === null ? '' : `target ${target} ${beyond ? '**out of reach** here' : 'within reach'}`);
+  const reachable = (beyond, target) => (beyond === null ? '' : `target ${target} ${beyond ? '**out of reach** here' : 'only if everything else cost nothing'}`);
   const met = (ok, target) => `${ok === null ? 'n/a' : ok ? 'yes' : '**no**'} (${target})`;
   const f = r.fleet;
   const rss = f?.controller_rss_mb ? { v: f.controller_rss_mb.peak_vmhwm } : f;
