@@ -59,6 +59,12 @@ export async function runHostManagerDaemon(cmd: Command): Promise<void> {
     return stopping;
   }
   for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, () => void shutdown(signal));
+  // A daemon's SIGHUP asks for its config to be read again; left to Node's default it would end
+  // the host manager, and with it the launcher, without a word (a closed terminal sends it too).
+  process.on('SIGHUP', () => {
+    logger.info('SIGHUP: reading the site config again');
+    void hm.reloadConfig();
+  });
 
   // The manager op begins a tick after start() and, before its first await, applies the SCF; the
   // launcher then reports each child's process (or its failure) a little later.
@@ -86,10 +92,11 @@ function daemonOptions(cmd: Command, site: SiteConfig): HostManagerOptions {
 
 async function stopAll(why: string, hm: HostManager, closeHttp: () => Promise<void>, logger: Logger): Promise<void> {
   logger.info({ why }, 'shutting down: bringing every child down');
+  // Past what hm.stop() allows itself (the longest stop-timeout and margins), something hangs.
   const forced = setTimeout(() => {
     logger.error('graceful shutdown deadline passed; exiting');
     process.exit(1);
-  }, 30_000);
+  }, hm.stopDeadlineMs + 15_000);
   forced.unref();
   await hm.stop();
   await closeHttp();

@@ -42,7 +42,12 @@ export interface HostManagerOptions {
 }
 
 /** Bound on bringing every child down; above the default 10 s grace so SIGKILL has landed. */
-const STOP_DEADLINE_MS = 15_000;
+/**
+ * Bringing every child down is given the longest `stop-timeout` and this margin, and never less
+ * than the floor: a child gets its whole grace time, and shutdown still always ends.
+ */
+const STOP_MARGIN_MS = 5_000;
+const MIN_STOP_DEADLINE_MS = 15_000;
 
 export class HostManager {
   readonly registry: OpRegistry;
@@ -95,7 +100,7 @@ export class HostManager {
       registry: this.registry,
       supervisor: this.supervisor,
       config: this.config,
-      stopDeadlineMs: STOP_DEADLINE_MS,
+      stopDeadlineMs: () => this.stopDeadlineMs,
       onDie: () => setTimeout(() => opts.onDie?.(), 100).unref(),
       restore: (site) => this.restore(site),
       docker: this.docker,
@@ -123,8 +128,13 @@ export class HostManager {
     return this.registry.start('manager', {});
   }
 
+  /** How long bringing every child down may take: the manager SIGKILLs what is left after it. */
+  get stopDeadlineMs(): number {
+    return Math.max(MIN_STOP_DEADLINE_MS, this.supervisor.longestStopGraceMs + STOP_MARGIN_MS);
+  }
+
   /** Stops every op (the manager brings its children down first), bounded by a deadline. */
-  async stop(deadlineMs = STOP_DEADLINE_MS + 5_000): Promise<void> {
+  async stop(deadlineMs = this.stopDeadlineMs + STOP_MARGIN_MS): Promise<void> {
     await this.watcher?.close();
     this.watcher = null;
     await this.registry.stopAll(deadlineMs);
@@ -138,10 +148,11 @@ export class HostManager {
    * nothing and is reported in `config_parse_status`.
    */
   watchConfig(file: string): void {
-    this.watcher = watchFile(file, () => void this.applyEdit());
+    this.watcher = watchFile(file, () => void this.reloadConfig());
   }
 
-  private async applyEdit(attempt = 0): Promise<void> {
+  /** Reads the site config again and applies it, as an edit of the file is (also on SIGHUP). */
+  async reloadConfig(attempt = 0): Promise<void> {
     if (!this.registry.isRunning('manager')) {
       const { error } = this.config.reload();
       if (error) this.logger.error({ error }, 'site config edit not applied');
@@ -157,7 +168,7 @@ export class HostManager {
     } else if (attempt < 50) {
       // An operator's update is running; apply the edit right after it.
       await this.registry.wait('update', 10);
-      await this.applyEdit(attempt + 1);
+      await this.reloadConfig(attempt + 1);
     }
   }
 

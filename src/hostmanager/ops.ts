@@ -27,7 +27,8 @@ export interface HostManagerOpsDeps {
   supervisor: Supervisor;
   config: ConfigState;
   /** Bound on bringing every child down when `manager` stops. */
-  stopDeadlineMs: number;
+  /** Read when the stop begins: the children, and so their longest grace time, change. */
+  stopDeadlineMs: () => number;
   /** Called after `die` has stopped the manager; the daemon then exits. */
   onDie: (opts: { disownDockers: boolean }) => void;
   /** What the manager restores from an earlier run when it starts (targets, running children). */
@@ -93,7 +94,7 @@ export function registerHostManagerOps(deps: HostManagerOpsDeps): void {
         else signal.addEventListener('abort', () => resolve(), { once: true });
       });
       session.addMessage('Stop requested; bringing every child down.');
-      await supervisor.stopAll(deps.stopDeadlineMs);
+      await supervisor.stopAll(deps.stopDeadlineMs());
       supervisor.off('change', schedule);
       if (timer) clearTimeout(timer);
       publish(session);

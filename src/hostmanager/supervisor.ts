@@ -184,6 +184,11 @@ export class Supervisor extends EventEmitter<{ change: []; targets: [] }> {
     return this.children.size;
   }
 
+  /** The longest `stop-timeout` of the children: how long bringing them all down may take. */
+  get longestStopGraceMs(): number {
+    return Math.max(0, ...[...this.children.values()].map((e) => e.spec.stopGraceMs));
+  }
+
   /** True while some child has been launched and has no process yet (or a failure to show). */
   get launching(): boolean {
     for (const e of this.children.values()) if (e.actor.getSnapshot().matches({ running: 'starting' })) return true;

@@ -30,11 +30,12 @@ const DESCRIPTIONS: Record<Component, string> = {
 };
 
 /**
- * The host manager exits on its own 30 s after SIGTERM at the latest, and before that waits for
- * each child's grace time; systemd's SIGKILL must come after both.
+ * After SIGTERM the host manager gives its children their longest grace time plus 5 s, and exits
+ * on its own at the latest 20 s past that grace (30 s with short graces): systemd's SIGKILL must
+ * come after both.
  */
 const MIN_TIMEOUT_STOP_SEC = 45;
-const STOP_MARGIN_SEC = 15;
+const STOP_MARGIN_SEC = 25;
 
 export function unitName(component: Component): string {
   return `coxswain-${component}.service`;

@@ -1,4 +1,8 @@
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { FIXTURES } from '../helpers/instances.js';
 import { api, ocsCall, scfText, sleepers, startDaemon, type Daemon } from '../helpers/daemon.js';
 import { isAlive, waitUntil } from '../helpers/wait.js';
 
@@ -81,6 +85,9 @@ describe('host manager daemon (real processes, real HTTP)', () => {
       expect(res.json.message, path).toMatch(reason);
     }
     expect((await api(d, 'GET', '/api/children/nope')).status).toBe(404);
+    // Routes and URLs nothing serves answer in the same shape as every other error.
+    expect(await api(d, 'GET', '/api/nope')).toEqual({ status: 404, json: { code: 'COX_NOT_FOUND', message: 'route GET /api/nope not found' } });
+    expect((await api(d, 'GET', '/api/children/%ZZ')).json.code).toBe('COX_BAD_REQUEST');
     expect((await api(d, 'POST', '/api/ops/nope/start', {})).json.message).toBe('No task or process called "nope"');
   });
 
@@ -123,6 +130,39 @@ describe('host manager daemon (real processes, real HTTP)', () => {
     d.proc.kill('SIGTERM');
     expect(await d.exited).toBe(0);
     for (const c of Object.values(up)) expect(isAlive(c.pid)).toBe(false);
+  });
+
+  it('gives each child its whole stop-timeout on SIGTERM, past the 15 s it used to cap', async () => {
+    const done = join(tmpdir(), `cox-slow-stop-${process.pid}-${Date.now()}`);
+    const slow = `{agent-class: Slow, instance-id: slow, stop-timeout: 25, command: [${JSON.stringify(process.execPath)}, ${JSON.stringify(`${FIXTURES}slow-stop.mjs`)}, "16500", ${JSON.stringify(done)}]}`;
+    d = await startDaemon(scfText([slow]));
+    await settled(d, { slow: 'up' });
+    // Up once spawned; its SIGTERM handler is in place once it says so.
+    await waitUntil(() => existsSync(join(d!.dir, 'logs', 'slow.log')) && readFileSync(join(d!.dir, 'logs', 'slow.log'), 'utf8').includes('ready'), 10_000, 'the child ready');
+    d.proc.kill('SIGTERM');
+    expect(await d.exited).toBe(0);
+    expect(readFileSync(done, 'utf8')).toBe('stopped cleanly\n');
+    rmSync(done);
+  }, 40_000);
+
+  it('reads the site config again on SIGHUP instead of dying from it', async () => {
+    d = await startDaemon(scfText(sleepers(['a'])));
+    await settled(d, { a: 'up' });
+    // Written where the watcher is not looking: only the signal can have it read.
+    writeFileSync(d.scf, scfText(sleepers(['a', 'b'])));
+    d.proc.kill('SIGHUP');
+    await settled(d, { a: 'up', b: 'up' });
+    expect(d.proc.exitCode).toBeNull();
+  });
+
+  it('answers OCS clients at the address of the edited site config', async () => {
+    d = await startDaemon(scfText(sleepers(['a'])));
+    await settled(d, { a: 'up' });
+    writeFileSync(d.scf, scfText(sleepers(['a'])).replace('hm-test', 'hm-renamed').replace('address_root: observatory', 'address_root: obs2'));
+    d.proc.kill('SIGHUP');
+    await waitUntil(async () => (await api(d!, 'GET', '/api/health')).json.instance_id === 'hm-renamed', 10_000, 'the new instance-id');
+    expect(await ocsCall(d, 'obs2.hm-renamed', ['get_agent_class'])).toEqual({ args: ['HostManager'] });
+    expect((await ocsCall(d, 'observatory.hm-test', ['get_agent_class'])).error).toBe('wamp.error.no_such_procedure');
   });
 
   it('exits after die, with its children down', async () => {

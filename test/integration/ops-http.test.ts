@@ -48,7 +48,7 @@ async function serve(): Promise<Rig> {
   });
   const app = Fastify();
   await app.register(opsRoutes, { registry });
-  await app.register(callBridge, { addressRoot: R, instanceId: H, agentClass: 'HostManager', registry, hostname: 'testhost', pid: 4242 });
+  await app.register(callBridge, { address: () => `${R}.${H}`, agentClass: 'HostManager', registry, hostname: 'testhost', pid: 4242 });
   await app.listen({ host: '127.0.0.1', port: 0 });
   rig = { app, port: (app.server.address() as AddressInfo).port, release };
   return rig;

@@ -49,7 +49,7 @@ describe('cox install-systemd', () => {
     const text = readFileSync(unit, 'utf8');
     expect(text).toContain(`ExecStart=${process.execPath} --max-semi-space-size=2 ${COX} hostmanager --site-file ${site} --site-host testhost\n`);
     // The slow child's 60 s stop-timeout, plus the margin.
-    expect(text).toContain('TimeoutStopSec=75\n');
+    expect(text).toContain('TimeoutStopSec=85\n');
     expect(await verify(unit)).toEqual({ code: 0, complaints: [] });
 
     expect((await cox(args)).stdout).toMatch(/: unchanged\n/);

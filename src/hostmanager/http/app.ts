@@ -3,7 +3,7 @@
  * children views under /api, and the OCS /call bridge on every other POST path.
  */
 import { timingSafeEqual } from 'node:crypto';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
 import type { Logger } from 'pino';
 import { callBridge } from '../../ops/http/call-bridge.js';
 import { opsRoutes } from '../../ops/http/ops-routes.js';
@@ -33,13 +33,24 @@ export async function buildHostManagerApp(opts: BuildOptions): Promise<FastifyIn
   const httpLogger = opts.logger.child({ component: 'http' }, { level: 'warn' });
   // Close every connection on close, not only idle ones: Node does not count a connection that
   // has not sent a request yet as idle, and fetch opens one as soon as a request is aborted.
-  const app = Fastify({ loggerInstance: httpLogger as FastifyBaseLogger, forceCloseConnections: true });
+  const app = Fastify({
+    loggerInstance: httpLogger as FastifyBaseLogger,
+    forceCloseConnections: true,
+    // A URL Fastify cannot decode never reaches the error handler: answered here in the same shape.
+    frameworkErrors: (err, _req, reply) => {
+      void (reply as unknown as FastifyReply).code(400).send({ code: Errors.BAD_REQUEST.code, message: err.message });
+    },
+  });
   if (opts.token) app.addHook('onRequest', requireToken(opts.token));
 
   app.setErrorHandler((err, req, reply) => {
     const { status, code, message } = errorFacts(err);
     if (status >= 500) req.log.error({ err }, 'request failed');
     return reply.code(status).send({ code, message });
+  });
+  app.setNotFoundHandler((req, reply) => {
+    const err = Errors.NOT_FOUND(`route ${req.method} ${req.url.split('?', 1)[0]}`);
+    return reply.code(err.statusCode).send({ code: err.code, message: err.message });
   });
 
   app.get('/api/health', async () => ({ ok: true, instance_id: opts.hm.instanceId }));
@@ -49,8 +60,7 @@ export async function buildHostManagerApp(opts: BuildOptions): Promise<FastifyIn
   await app.register(statusPageRoutes);
   await app.register(metricsRoutes, { hm: opts.hm });
   await app.register(callBridge, {
-    addressRoot: opts.hm.addressRoot,
-    instanceId: opts.hm.instanceId,
+    address: () => `${opts.hm.addressRoot}.${opts.hm.instanceId}`,
     agentClass: 'HostManager',
     registry: opts.hm.registry,
   });

@@ -21,9 +21,11 @@ import { check } from '../../shared/validate.js';
 import { clientGone, parseJson } from './ops-routes.js';
 
 export interface CallBridgeOptions {
-  /** The SCF's `hub.address_root`, e.g. `observatory`. */
-  addressRoot: string;
-  instanceId: string;
+  /**
+   * `<hub.address_root>.<instance-id>`, e.g. `observatory.hm-lab1`, asked for each call: an SCF
+   * edit may change either, and clients reading the edited SCF call the new address.
+   */
+  address: () => string;
   agentClass: string;
   registry: OpRegistry;
   hostname?: string;
@@ -44,7 +46,6 @@ const ACTIONS: readonly string[] = ['start', 'stop', 'abort', 'wait', 'status'] 
 
 export async function callBridge(app: FastifyInstance, opts: CallBridgeOptions): Promise<void> {
   const { registry, agentClass } = opts;
-  const address = `${opts.addressRoot}.${opts.instanceId}`;
   const instance_hostname = opts.hostname ?? os.hostname();
   const instance_pid = opts.pid ?? process.pid;
   const closing = new AbortController();
@@ -104,6 +105,7 @@ export async function callBridge(app: FastifyInstance, opts: CallBridgeOptions):
     }
     const call = check(Call, req.body, 'body');
     const args = call.args ?? [];
+    const address = opts.address();
     if (call.procedure === address) {
       if (args.length === 0) return wampError('invalid_argument', 'args: expected [query], e.g. ["get_api"]');
       return { args: [management(args[0])] };

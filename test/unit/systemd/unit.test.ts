@@ -55,10 +55,10 @@ describe('execArg', () => {
 });
 
 describe('timeoutStopSec', () => {
-  it('stays above the daemon\'s own 30 s deadline, and above the longest grace plus a margin', () => {
+  it("stays above the daemon's own deadline: 30 s, or the longest grace plus 20 s", () => {
     expect(timeoutStopSec(0)).toBe(45);
     expect(timeoutStopSec(10_000)).toBe(45);
-    expect(timeoutStopSec(60_000)).toBe(75);
-    expect(timeoutStopSec(60_500)).toBe(76);
+    expect(timeoutStopSec(60_000)).toBe(85);
+    expect(timeoutStopSec(60_500)).toBe(86);
   });
 });
