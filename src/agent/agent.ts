@@ -128,7 +128,8 @@ export function startAgent(config: AgentConfig, opts: AgentOptions): RunningAgen
     throw last;
   }
 
-  // Startup tasks report results the controller never dispatched; naming them lets it accept those.
+  // The ids of the agent's own tasks, for whoever reads the event: no controller dispatched them,
+  // so their output is asked of the agent (get_msgs), not of a controller.
   const announcement = (name: string) => ({
     name,
     gid: config.gid,

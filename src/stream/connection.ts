@@ -72,6 +72,9 @@ export class StreamConnection {
     socket.on('data', (chunk: Buffer) => this.#read(decoder.write(chunk)));
     socket.on('end', () => {
       this.#peerDone = true;
+      // What it asked is still answered, but nothing is waited for on its behalf: a process that
+      // died ends its side this way, and a poll it left open would be handed jobs nobody takes.
+      for (const abort of this.#serving.values()) abort.abort();
       this.#endIfAnswered();
     });
     socket.on('error', (err) => (this.#failure ??= Errors.UNREACHABLE(`${opts.label}: ${err.message}`)));

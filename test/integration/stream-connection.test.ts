@@ -13,11 +13,15 @@ afterEach(async () => {
   server = undefined;
 });
 
-/** A server side answering with `handler`, and a caller connected to it. */
-async function pair(handler: StreamHandler): Promise<{ caller: StreamConnection; served: Promise<StreamConnection> }> {
+/**
+ * A server side answering with `handler`, and a caller connected to it. `allowHalfOpen` as the
+ * controller's HTTP server has it (streams are upgraded HTTP connections): a caller's FIN leaves
+ * the server's side open for its answers.
+ */
+async function pair(handler: StreamHandler, allowHalfOpen = false): Promise<{ caller: StreamConnection; served: Promise<StreamConnection> }> {
   let accept!: (c: StreamConnection) => void;
   const served = new Promise<StreamConnection>((resolve) => (accept = resolve));
-  server = net.createServer((socket) => {
+  server = net.createServer({ allowHalfOpen }, (socket) => {
     const c = new StreamConnection(socket, { label: 'caller', handler });
     open.push(c);
     accept(c);
@@ -84,6 +88,20 @@ describe('StreamConnection', () => {
     await expect(caller.call('after')).rejects.toMatchObject({ code: 'COX_UNREACHABLE' });
     expect(servingAborted).toBe(true);
     expect(caller.isClosed).toBe(true);
+  });
+
+  it('stops waiting on behalf of a caller that ended its side (a process that died), and still answers it', async () => {
+    let served!: (signal: AbortSignal) => void;
+    const waiting = new Promise<AbortSignal>((resolve) => (served = resolve));
+    const { caller } = await pair((_op, _body, signal) => {
+      served(signal);
+      return new Promise((resolve) => signal.addEventListener('abort', () => resolve('stopped waiting')));
+    }, true);
+    const answer = caller.call('long-poll');
+    const signal = await waiting;
+    caller.close();
+    await expect(answer).resolves.toBe('stopped waiting');
+    expect(signal.aborted).toBe(true);
   });
 
   it('refuses calls when it has no handler', async () => {
