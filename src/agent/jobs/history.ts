@@ -13,7 +13,7 @@
  * unlike the original's it never grows without bound; the seen ids are bounded too (oldest out).
  * Appends survive the agent being killed (the OS has them); a torn last line is skipped on load.
  */
-import { closeSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { job as jobSchema, type Job } from '../../protocol/job.js';
 import { writeFileAtomic } from '../../shared/atomic-write.js';
@@ -105,6 +105,12 @@ export class History {
   }
 
   private append(entry: object): void {
+    // Deleted under a running agent, the file would take appends nobody can read back: written
+    // afresh instead, so the next start still knows what this one took.
+    if (fstatSync(this.fd).nlink === 0) {
+      closeSync(this.fd);
+      this.fd = this.compact();
+    }
     writeSync(this.fd, `${JSON.stringify(entry)}\n`);
     if (++this.appended > 2 * (this.seenLimit + this.taken.size + this.live.size) + 1000) {
       closeSync(this.fd);
@@ -114,6 +120,7 @@ export class History {
 
   /** Writes the snapshot and returns a descriptor appending to it. */
   private compact(): number {
+    mkdirSync(path.dirname(this.file), { recursive: true });
     const lines = [
       ...[...this.seen].map((seen) => ({ seen })),
       ...[...this.taken.values()].map((t) => ({ taken: t.id, cmd: t.cmd, origin: t.origin })),

@@ -1,4 +1,4 @@
-import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { History } from '../../../src/agent/jobs/history.js';
@@ -68,6 +68,17 @@ describe('History', () => {
     after.markSettled('running');
     after.close();
     expect(new History(file).lost()).toEqual([taken('pending', null)]);
+  });
+
+  it('writes the journal afresh when it was deleted under the running agent, so a restart still knows what it took', () => {
+    const dir = join(tempDir(), 'state');
+    const file = join(dir, '.history');
+    const h = new History(file);
+    h.markTaken(taken('before'));
+    rmSync(dir, { recursive: true });
+    h.markTaken(taken('after'));
+    h.close();
+    expect(new History(file).lost()).toEqual([taken('before'), taken('after')]);
   });
 
   it('reads the ids of a journal from before jobs were settled as run and reported', () => {
