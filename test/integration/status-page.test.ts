@@ -6,7 +6,7 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { scfText, sleepers, startDaemon, type Daemon } from '../helpers/daemon.js';
+import { api, scfText, sleepers, startDaemon, type Daemon } from '../helpers/daemon.js';
 import { isAlive } from '../helpers/wait.js';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -132,6 +132,50 @@ describe('status page in Chromium', () => {
     await expect.poll(() => page.locator('#alert').isVisible(), WAIT).toBe(true);
     expect(await text(page, '#alert')).toMatch(/^Host manager unreachable: .* Showing what it said at /);
     expect(await page.getByRole('button', { name: 'Down a', exact: true }).isDisabled()).toBe(true);
+    expect(pageProblems).toEqual([]);
+  });
+
+  it('lists the configured children while the manager is stopped, and Up on one starts the manager with it up', async () => {
+    d = await startDaemon(scfText([...sleepers(['a', 'b']), ...sleepers(['c'], 'host/down'), ...sleepers(['off'], 'ignore')]));
+    const page = await open(new URL('/', d.url));
+    await expect.poll(() => states(page), WAIT).toEqual([['a', 'up'], ['b', 'up'], ['c', 'down']]);
+    expect(await page.locator('#stopped').isHidden()).toBe(true);
+    const a = await child(d, 'a');
+
+    expect((await api(d, 'POST', '/api/ops/manager/stop')).json.code).toBe(0);
+    await expect.poll(() => states(page), WAIT).toEqual([['a', 'not supervised'], ['b', 'not supervised'], ['c', 'not supervised']]);
+    expect(isAlive(a.pid)).toBe(false);
+    expect(await text(page, '#manager')).toMatch(/^stopped \(/);
+    expect(await text(page, '#stopped')).toBe(
+      'The manager is stopped: no child is supervised. Up or Down on a row starts it, with that child up or down and every other child down, as cox up/cox down do.',
+    );
+    expect(await page.locator('#empty').isHidden()).toBe(true);
+    const row = (id: string) =>
+      page.locator(`tr[data-id="${id}"] td`).evaluateAll((tds) => tds.slice(0, -1).map((td) => td.textContent));
+    for (const id of ['a', 'b', 'c']) {
+      expect(await row(id)).toEqual([id, '', '', '', 'not supervised', '', '', '', '', 'manager stopped']);
+      expect(await page.getByRole('button', { name: `Up ${id}`, exact: true }).isEnabled()).toBe(true);
+      expect(await page.getByRole('button', { name: `Down ${id}`, exact: true }).isEnabled()).toBe(true);
+    }
+
+    // c is host/down: Up is what starts it, with the manager, and every other child down (as cox up c).
+    await page.getByRole('button', { name: 'Up c', exact: true }).click();
+    await expect.poll(() => cell(page, 'c', 'state').innerText(), WAIT).toBe('up');
+    await expect.poll(() => text(page, '#action'), WAIT).toBe('c → up: requested');
+    const view = (await api(d, 'GET', '/api/children')).json;
+    expect(view.manager.running).toBe(true);
+    expect(Object.fromEntries(view.children.map((c: any) => [c.instance_id, [c.target_state, c.next_action]]))).toEqual({
+      a: ['down', 'down'],
+      b: ['down', 'down'],
+      c: ['up', 'up'],
+    });
+    const c = await child(d, 'c');
+    expect(isAlive(c.pid)).toBe(true);
+    await expect.poll(() => states(page), WAIT).toEqual([['a', 'down'], ['b', 'down'], ['c', 'up']]);
+    expect(await text(page, '#manager')).toBe('running');
+    expect(await page.locator('#stopped').isHidden()).toBe(true);
+    expect(await row('c')).toEqual(['c', 'Sleeper', 'native', 'up', 'up', '1.00', String(c.pid), expect.stringMatching(/^up since /), '0', '']);
+    expect(await cell(page, 'a', 'note').innerText()).not.toContain('manager stopped');
     expect(pageProblems).toEqual([]);
   });
 

@@ -28,7 +28,8 @@ td.state { font-weight: 600; }
 [data-state="up"] td.state, #manager[data-state="up"] { color: var(--ok); }
 [data-state="wait_start"] td.state, [data-state="wait_dead"] td.state { color: var(--warn); }
 [data-state="start_at"] td.state, [data-state="?"] td.state, tr.unstable td.state, #manager[data-state="down"] { color: var(--bad); }
-[data-state="down"] td.state { color: var(--muted); }
+[data-state="down"] td.state, [data-state="stopped"] td.state { color: var(--muted); }
+#stopped { font-weight: 600; margin: 0 0 .5rem; }
 button { min-width: 4rem; margin-right: .25rem; }
 button.current { font-weight: 700; }
 body.stale table, body.stale .config, body.stale header p { opacity: .45; }
@@ -177,6 +178,26 @@ const SCRIPT = `
     return tr;
   }
 
+  // A configured child while the manager is stopped: nothing supervises it, so nothing is known
+  // of it but its id. Up and Down still work: update() starts the manager, as cox up/down do.
+  function renderStopped(id, stale) {
+    const tr = rowFor(id);
+    const pending = pendingTargets.get(id);
+    tr.dataset.state = 'stopped';
+    tr.classList.remove('unstable');
+    for (const name of CELLS) set(tr.querySelector('td.' + name), '');
+    set(tr.querySelector('td.id'), id);
+    set(tr.querySelector('td.target'), pending ? '\u2192 ' + pending : '');
+    set(tr.querySelector('td.state'), 'not supervised');
+    set(tr.querySelector('td.note'), 'manager stopped');
+    for (const b of tr.querySelectorAll('button')) {
+      b.disabled = stale || pending !== undefined;
+      b.title = 'starts the manager with ' + id + ' ' + b.dataset.target + ' and every other child down';
+      b.classList.remove('current');
+    }
+    return tr;
+  }
+
   function renderConfig(status) {
     const key = JSON.stringify(status);
     if (key === configKey) return;
@@ -210,13 +231,26 @@ const SCRIPT = `
     set(manager, v.manager.running ? 'running' : 'stopped (' + (v.manager.status || 'never started') + ')');
     renderConfig(v.config_parse_status);
     const seen = new Set();
-    v.children.forEach((c, i) => {
-      seen.add(c.instance_id);
-      const tr = renderChild(c, stale);
+    const place = (tr) => {
+      const i = seen.size - 1;
       if (tbody.children[i] !== tr) tbody.insertBefore(tr, tbody.children[i] || null);
-    });
+    };
+    for (const c of v.children) {
+      seen.add(c.instance_id);
+      place(renderChild(c, stale));
+    }
+    // A stopped manager supervises nothing, yet its configured children can be started from here.
+    if (!v.manager.running) {
+      for (const id of v.configured || []) {
+        if (seen.has(id)) continue;
+        seen.add(id);
+        place(renderStopped(id, stale));
+      }
+    }
     for (const [id, tr] of rows) if (!seen.has(id)) { tr.remove(); rows.delete(id); }
-    el('empty').hidden = v.children.length > 0;
+    el('stopped').hidden = v.manager.running;
+    set(el('empty'), v.manager.running ? 'No children: this host has none in the site config.' : 'No children: this host has none in the site config, and the manager is stopped.');
+    el('empty').hidden = seen.size > 0;
   }
 
   function showProblem(err) {
@@ -264,11 +298,12 @@ const BODY = `<body>
 </header>
 <div id="alert" role="alert" hidden></div>
 <section id="config" aria-label="site config"></section>
+<p id="stopped" hidden>The manager is stopped: no child is supervised. Up or Down on a row starts it, with that child up or down and every other child down, as cox up/cox down do.</p>
 <table id="children">
 <thead><tr><th>instance id</th><th>class</th><th>kind</th><th>target</th><th>state</th><th>stability</th><th>pid</th><th>since</th><th>crashes</th><th>note</th><th></th></tr></thead>
 <tbody></tbody>
 </table>
-<p id="empty" hidden>No children: the manager is stopped, or this host has none in the site config.</p>
+<p id="empty" hidden></p>
 <p id="action" role="status" aria-live="polite"></p>
 `;
 
