@@ -56,19 +56,21 @@ export function startAgent(config: AgentConfig, opts: AgentOptions): RunningAgen
   const logger = opts.logger;
   // Everything that can refuse to start (a corrupt id counter, certificates) is read before the
   // first file is written, so a failed start leaves the disk as it was.
-  const ids = openMessageIds(config.messageIdFile);
+  const ids = openMessageIds(config.messageIdFile, undefined, logger);
   const node = { gid: config.gid, nid: config.nid };
   const clients = new Map(Object.values(config.controllers).map((c) => [c.key, new ControllerClient(c, node, opts.pollWaitMs)]));
   const client = (key: string) => clients.get(key)!;
   for (const c of Object.values(config.controllers)) {
     if (!c.url.startsWith('https:') && Object.keys(c.tls).length > 0) logger.warn({ controller: c.key, url: c.url }, '[security] is ignored for an http:// controller');
   }
+  // The first write of all: a counter that cannot be written refuses the start, naming the file.
+  ids.begin();
   for (const file of [config.messageIdFile, config.historyFile]) mkdirSync(path.dirname(file), { recursive: true });
   const history = new History(config.historyFile);
   if (history.skipped > 0) logger.warn({ file: config.historyFile, lines: history.skipped }, 'unreadable history lines skipped');
 
   const loggers = config.loggers.map((l): LogSink & { close?: () => unknown } => {
-    if (l.type === 'DB') return new DbLogger(l);
+    if (l.type === 'DB') return new DbLogger(l, Date.now, logger);
     if (l.type === 'AC') return new AcLogger(l, (c, batch) => client(c).logs(batch), logger);
     return consoleSink(l.levels, logger);
   });

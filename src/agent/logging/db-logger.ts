@@ -4,10 +4,15 @@
  * oldest files beyond `max_files` are deleted, so the logs never fill the disk. Writes are
  * buffered briefly and committed in one transaction, because a transaction per message would
  * cap a chatty job at a few thousand lines a second.
+ *
+ * The logger never throws at the job whose line it writes, nor from its timer: a batch it cannot
+ * write (disk full, permissions) is dropped and reported, once per streak of failures. A `log_dir`
+ * (or current file) deleted under it is created again, with a fresh file, at the next write.
  */
 import Database from 'better-sqlite3';
-import { mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
+import type { Logger } from 'pino';
 import type { LogMessage } from '../../protocol/job.js';
 import type { DbLoggerConfig } from '../config/types.js';
 import type { Levels } from '../output/level-list.js';
@@ -31,10 +36,14 @@ export class DbLogger implements LogSink {
   private openedAt: number;
   private buffer: LogMessage[] = [];
   private timer: NodeJS.Timeout | null = null;
+  /** Messages dropped since writing last failed; null while writes succeed. */
+  private lost: number | null = null;
 
+  /** @param logger where failures to write are reported (not at all without one). */
   constructor(
     private readonly cfg: DbLoggerConfig,
     private readonly now: () => number = Date.now,
+    private readonly logger?: Logger,
   ) {
     this.levels = cfg.levels;
     mkdirSync(cfg.logDir, { recursive: true });
@@ -49,21 +58,32 @@ export class DbLogger implements LogSink {
     else this.timer ??= setTimeout(() => this.flush(), FLUSH_AFTER_MS).unref();
   }
 
+  /** Commits what is buffered; never throws: a batch that cannot be written is dropped and reported. */
   flush(): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     if (this.buffer.length === 0) return;
     const batch = this.buffer;
     this.buffer = [];
-    this.rotateIfDue();
-    this.db.transaction(() => {
-      for (const m of batch) this.insert.run(m.id, m.mid, m.level, m.epoch, m.message);
-    })();
+    try {
+      this.reopenIfGone();
+      this.rotateIfDue();
+      this.db.transaction(() => {
+        for (const m of batch) this.insert.run(m.id, m.mid, m.level, m.epoch, m.message);
+      })();
+    } catch (err) {
+      if (this.lost === null) this.logger?.error({ logger: this.cfg.name, dir: this.cfg.logDir, err: (err as Error).message }, 'cannot write log messages; dropping them until writing works again');
+      this.lost = (this.lost ?? 0) + batch.length;
+      return;
+    }
+    if (this.lost !== null) this.logger?.warn({ logger: this.cfg.name, dir: this.cfg.logDir, dropped: this.lost }, 'log messages are written again');
+    this.lost = null;
   }
 
   /** Newest `limit` messages matching the query, oldest first, across every file kept. */
   query(q: MessageQuery): LogMessage[] {
     this.flush();
+    this.reopenIfGone();
     const found: LogMessage[] = [];
     for (const { file } of this.files().reverse()) {
       if (found.length >= q.limit) break;
@@ -87,6 +107,16 @@ export class DbLogger implements LogSink {
     this.db.close();
   }
 
+  /** `log_dir` or the current file was deleted: a fresh file in a re-created directory. */
+  private reopenIfGone(): void {
+    if (existsSync(this.db.name)) return;
+    mkdirSync(this.cfg.logDir, { recursive: true });
+    const fresh = this.open(null);
+    this.db.close();
+    ({ db: this.db, insert: this.insert, openedAt: this.openedAt } = fresh);
+    this.logger?.warn({ logger: this.cfg.name, file: this.db.name }, 'the log file was deleted; writing to a new one');
+  }
+
   private open(existing: { file: string; created: number } | null) {
     let created = this.now();
     let file = existing?.file;
@@ -107,8 +137,10 @@ export class DbLogger implements LogSink {
   private rotateIfDue(): void {
     const size = (this.db.pragma('page_count', { simple: true }) as number) * (this.db.pragma('page_size', { simple: true }) as number);
     if (size < this.cfg.maxFileBytes && this.now() - this.openedAt < this.cfg.maxFileAgeMs) return;
+    // The new file first: one that cannot be opened leaves the current one in use.
+    const next = this.open(null);
     this.db.close();
-    ({ db: this.db, insert: this.insert, openedAt: this.openedAt } = this.open(null));
+    ({ db: this.db, insert: this.insert, openedAt: this.openedAt } = next);
     const files = this.files();
     for (const old of files.slice(0, Math.max(0, files.length - this.cfg.maxFiles))) {
       for (const suffix of ['', '-wal', '-shm']) rmSync(old.file + suffix, { force: true });
