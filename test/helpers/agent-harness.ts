@@ -11,7 +11,7 @@ import pino from 'pino';
 import { afterEach } from 'vitest';
 import { startAgent, type AgentOptions, type RunningAgent } from '../../src/agent/agent.js';
 import { loadAgentConfig } from '../../src/agent/config/load.js';
-import type { AgentConfig } from '../../src/agent/config/types.js';
+import type { AgentConfig, DbLoggerConfig } from '../../src/agent/config/types.js';
 import type { JobInput } from './agent-fake-controller.js';
 
 export const AGENT_FIXTURES = fileURLToPath(new URL('../fixtures/agent/', import.meta.url));
@@ -83,3 +83,15 @@ export function intervals(log: string): Map<string, { start: number; end: number
   }
   return spans;
 }
+
+/** A DB logger's configuration in `logDir`: 1 MiB and an hour a file, three files. */
+export const dbLoggerConfig = (logDir: string, more: Partial<DbLoggerConfig> = {}): DbLoggerConfig => ({
+  name: 'db',
+  type: 'DB',
+  levels: 'all',
+  logDir,
+  maxFileBytes: 1024 * 1024,
+  maxFileAgeMs: 3_600_000,
+  maxFiles: 3,
+  ...more,
+});

@@ -3,10 +3,9 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync
 import { join } from 'node:path';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
-import type { DbLoggerConfig } from '../../../src/agent/config/types.js';
 import { DbLogger } from '../../../src/agent/logging/db-logger.js';
 import { MessageIds, openMessageIds } from '../../../src/agent/logging/message-ids.js';
-import { tempDir } from '../../helpers/agent-harness.js';
+import { dbLoggerConfig, tempDir } from '../../helpers/agent-harness.js';
 
 function collecting() {
   const lines: Record<string, unknown>[] = [];
@@ -54,16 +53,6 @@ describe('MessageIds when the counter cannot be written', () => {
   });
 });
 
-const config = (logDir: string, more: Partial<DbLoggerConfig> = {}): DbLoggerConfig => ({
-  name: 'db',
-  type: 'DB',
-  levels: 'all',
-  logDir,
-  maxFileBytes: 1024 * 1024,
-  maxFileAgeMs: 3_600_000,
-  maxFiles: 3,
-  ...more,
-});
 const msg = (mid: number) => ({ id: 'job', mid, level: 1, message: `message ${mid}`, epoch: 1000 + mid });
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -71,7 +60,7 @@ describe('DbLogger when log_dir changes under it', () => {
   it('re-creates a deleted log_dir with a fresh file, from its timer, even when a rotation is due', async () => {
     const dir = join(tempDir(), 'logs');
     let now = 1_000_000;
-    const db = new DbLogger(config(dir, { maxFileAgeMs: 1000 }), () => now, pino({ level: 'silent' }));
+    const db = new DbLogger(dbLoggerConfig(dir, { maxFileAgeMs: 1000 }), () => now, pino({ level: 'silent' }));
     db.write(msg(0));
     await sleep(200);
     rmSync(dir, { recursive: true });
@@ -88,7 +77,7 @@ describe('DbLogger when log_dir changes under it', () => {
   it('drops what it cannot write, reports once per streak, and writes again when it can', async () => {
     const dir = join(tempDir(), 'logs');
     const { logger, lines } = collecting();
-    const db = new DbLogger(config(dir), Date.now, logger);
+    const db = new DbLogger(dbLoggerConfig(dir), Date.now, logger);
     rmSync(dir, { recursive: true });
     writeFileSync(dir, 'not a directory');
     for (let i = 0; i < 3; i++) {
