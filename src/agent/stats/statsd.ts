@@ -5,7 +5,10 @@
  *   flush only when it was set in that window (the controller keeps the last value anyway).
  * - `c` counter: summed (divided by its sample rate `|@r`), reset each flush.
  * - `ms` timer: averaged over the window. `s` set: number of distinct values. `kv`: last value.
- * The number of distinct keys is bounded; lines for new keys past the bound are refused.
+ * The number of distinct keys is bounded. At the bound a new key takes the place of the gauge
+ * set longest ago (gauges are the only keys kept across flushes, so without this a fleet of
+ * one-off gauge names would block every new stat until a restart); with no gauge to give way,
+ * lines for new keys are refused.
  */
 
 export type Series = Array<[string, number]>;
@@ -62,6 +65,8 @@ export class StatsAggregator {
   /** Sets a gauge directly (the agent's own measurements). */
   gauge(key: string, value: number): boolean {
     if (!this.room(this.gauges, key)) return false;
+    // Re-inserted, so the map's order is the order gauges were last set in.
+    this.gauges.delete(key);
     this.gauges.set(key, value);
     this.touchedGauges.add(key);
     return true;
@@ -95,6 +100,11 @@ export class StatsAggregator {
 
   private room(map: Map<string, unknown>, key: string): boolean {
     if (map.has(key)) return true;
-    return this.gauges.size + this.counters.size + this.timers.size + this.sets.size + this.kvs.size < this.maxKeys;
+    if (this.gauges.size + this.counters.size + this.timers.size + this.sets.size + this.kvs.size < this.maxKeys) return true;
+    const stalest = this.gauges.keys().next();
+    if (stalest.done) return false;
+    this.gauges.delete(stalest.value);
+    this.touchedGauges.delete(stalest.value);
+    return true;
   }
 }

@@ -31,12 +31,26 @@ describe('StatsAggregator', () => {
 
   it('bounds the number of keys and forgets a prefix', () => {
     const s = new StatsAggregator(2);
-    expect(s.gauge('job.a.cpu', 1)).toBe(true);
     expect(s.add('x:1|c')).toBe(true);
+    expect(s.add('z:1|ms')).toBe(true);
     expect(s.add('y:1|c')).toBe(false);
     expect(s.add('x:2|c')).toBe(true);
+    expect(flushed(s)).toEqual({ x: 3, z: 1 });
+    s.gauge('job.a.cpu', 1);
     s.forget('job.a.');
-    expect(flushed(s)).toEqual({ x: 3 });
-    expect(s.add('y:1|c')).toBe(true);
+    expect(flushed(s)).toEqual({});
+  });
+
+  it('lets a new key take the place of the gauge set longest ago once the bound is reached', () => {
+    const s = new StatsAggregator(3);
+    for (const key of ['old', 'mid', 'new']) expect(s.add(`${key}:1|g`)).toBe(true);
+    expect(s.add('old:+1|g')).toBe(true);
+    flushed(s);
+    // Gauges outlive flushes: without giving way they would hold every key for good.
+    expect(s.add('later:5|c')).toBe(true);
+    expect(flushed(s)).toEqual({ later: 5 });
+    expect(s.add('old:+1|g')).toBe(true);
+    expect(s.add('mid:+1|g')).toBe(true);
+    expect(flushed(s)).toEqual({ old: 3, mid: 1 });
   });
 });
