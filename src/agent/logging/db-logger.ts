@@ -111,10 +111,13 @@ export class DbLogger implements LogSink {
   private reopenIfGone(): void {
     if (existsSync(this.db.name)) return;
     mkdirSync(this.cfg.logDir, { recursive: true });
-    const fresh = this.open(null);
-    this.db.close();
-    ({ db: this.db, insert: this.insert, openedAt: this.openedAt } = fresh);
+    this.switchTo(this.open(null));
     this.logger?.warn({ logger: this.cfg.name, file: this.db.name }, 'the log file was deleted; writing to a new one');
+  }
+
+  private switchTo(next: ReturnType<DbLogger['open']>): void {
+    this.db.close();
+    ({ db: this.db, insert: this.insert, openedAt: this.openedAt } = next);
   }
 
   private open(existing: { file: string; created: number } | null) {
@@ -138,9 +141,7 @@ export class DbLogger implements LogSink {
     const size = (this.db.pragma('page_count', { simple: true }) as number) * (this.db.pragma('page_size', { simple: true }) as number);
     if (size < this.cfg.maxFileBytes && this.now() - this.openedAt < this.cfg.maxFileAgeMs) return;
     // The new file first: one that cannot be opened leaves the current one in use.
-    const next = this.open(null);
-    this.db.close();
-    ({ db: this.db, insert: this.insert, openedAt: this.openedAt } = next);
+    this.switchTo(this.open(null));
     const files = this.files();
     for (const old of files.slice(0, Math.max(0, files.length - this.cfg.maxFiles))) {
       for (const suffix of ['', '-wal', '-shm']) rmSync(old.file + suffix, { force: true });

@@ -33,29 +33,33 @@ export class MessageIds {
 
   /** Reserves the first block now; throws what the reservation threw. */
   begin(): void {
-    if (this.remaining > 0) return;
-    this.reserve((this.nextId + this.blockSize) % SPACE);
-    this.remaining = this.blockSize;
+    if (this.remaining === 0) this.reserveBlock();
   }
 
   /** The next id; never throws. */
   next(): number {
     if (this.remaining === 0) {
       try {
-        this.reserve((this.nextId + this.blockSize) % SPACE);
+        this.reserveBlock();
         if (this.failing) this.report(null);
         this.failing = false;
       } catch (err) {
         if (!this.failing) this.report(err as Error);
         this.failing = true;
+        // Even unpersisted, the block is used: the next one is tried at its end, and covers it.
+        this.remaining = this.blockSize;
       }
-      // Even unpersisted, the block is used: the next one is tried at its end, and covers it.
-      this.remaining = this.blockSize;
     }
     const id = this.nextId;
     this.nextId = (this.nextId + 1) % SPACE;
     this.remaining--;
     return id;
+  }
+
+  /** Persists the end of the next block, then hands out its ids. */
+  private reserveBlock(): void {
+    this.reserve((this.nextId + this.blockSize) % SPACE);
+    this.remaining = this.blockSize;
   }
 }
 
